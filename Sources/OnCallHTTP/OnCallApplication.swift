@@ -1,0 +1,37 @@
+public import Hummingbird
+public import HummingbirdCore
+import HummingbirdHTTP2
+import HummingbirdTLS
+import NIOSSL
+public import OnCallCore
+
+/// Builds the front door: the router with every route group, and the server channel for the configuration.
+public enum OnCallApplication {
+    /// The router: JSON errors outermost, then the route groups.
+    public static func makeRouter(health: HealthRoutes) -> Router<OnCallRequestContext> {
+        let router = Router(context: OnCallRequestContext.self)
+        router.middlewares.add(JSONErrorMiddleware())
+        health.register(on: router)
+        return router
+    }
+
+    /// Cleartext HTTP/1.1 + h2c on one port, or TLS with ALPN `h2` and `http/1.1` when PEM files are given.
+    public static func serverBuilder(for http: OnCallConfiguration.HTTP) throws -> HTTPServerBuilder {
+        let configuration = HTTP2ChannelConfiguration(idleTimeout: .seconds(300), gracefulCloseTimeout: .seconds(10), streamConfiguration: .init(idleTimeout: .seconds(120)))
+        guard let tls = http.tls else { return .cleartextHTTP1AndHTTP2(configuration: configuration) }
+        let certificates: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(tls.certificatePath)
+        } catch {
+            throw ConfigurationError(variable: "ONCALL_TLS_CERT", reason: "cannot read a PEM certificate from \(tls.certificatePath): \(error)")
+        }
+        do {
+            key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
+        } catch {
+            throw ConfigurationError(variable: "ONCALL_TLS_KEY", reason: "cannot read a PEM private key from \(tls.privateKeyPath): \(error)")
+        }
+        let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        return try .http2Upgrade(tlsConfiguration: tlsConfiguration, configuration: configuration)
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `oncall`: the On-Call server of The One Stack and its operator commands.
+@main
+struct OnCallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oncall",
+        abstract: "The One On-Call: alerts in, incidents, escalation, paging, PSA tickets, Hub events.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, DoctorCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import OnCallCore
+import OnCallHTTP
+import OnCallStore
+import PostgresNIO
+import ServiceLifecycle
+
+/// `oncall serve`: migrations, then HTTP/1.1 + HTTP/2 on one port until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the On-Call server (the default command).")
+
+    func run() async throws {
+        let configuration = try ProcessEnvironment.configuration()
+        let logger = ProcessEnvironment.logger(configuration)
+        let runner = try MigrationRunner.bundled()
+        let serverBuilder: HTTPServerBuilder
+        do {
+            serverBuilder = try OnCallApplication.serverBuilder(for: configuration.http)
+        } catch let error as ConfigurationError {
+            printError("oncall: configuration error: \(error)")
+            throw ExitCode(2)
+        }
+
+        let database = try await DatabaseSession.open(configuration, logger: logger)
+        defer { database.close() }
+        let client = Database.makeClient(database.url, logger: logger)
+
+        let health = HealthRoutes(
+            readiness: { await Readiness.check(client: client, runner: runner, logger: logger) },
+            integrations: IntegrationReport.make(configuration)
+        )
+        let http = configuration.http
+        var app = Application(
+            router: OnCallApplication.makeRouter(health: health),
+            server: serverBuilder,
+            configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),
+            services: [client],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? http.port
+                let scheme = http.tls == nil ? "http" : "https"
+                let protocols = http.tls == nil ? "HTTP/1.1 and HTTP/2 (h2c)" : "HTTP/1.1 and HTTP/2 over TLS"
+                announce("oncall listening on \(scheme)://\(http.host):\(port) (\(protocols))")
+            },
+            logger: logger
+        )
+        app.beforeServerStarts {
+            try await DatabaseWait.untilReachable(client: client, description: database.url.description, logger: logger)
+            let report = try await runner.apply(client: client, logger: logger)
+            announce("migrations: \(report.applied.count) applied, \(report.alreadyApplied) already in place")
+        }
+        try await app.runService()
+        logger.info("oncall stopped")
+    }
+}
+
+/// Waits for the database at start, saying so every few seconds, instead of failing a node that starts before it.
+enum DatabaseWait {
+    static func untilReachable(client: PostgresClient, description: String, logger: Logger) async throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let outcome: String? = await withTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    do { try await client.query("SELECT 1", logger: logger); return nil } catch { return "\(error)" }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(5))
+                    return "no answer within 5 s"
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            guard let problem = outcome else { return }
+            try Task.checkCancellation()
+            logger.warning("waiting for the database at \(description) (attempt \(attempt)): \(problem)")
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+}
