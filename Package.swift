@@ -32,7 +32,8 @@ let package = Package(
     ],
     targets: [
         // Pure layers: no NIO, no PostgresNIO, no Hummingbird.
-        .target(name: "OnCallCore", swiftSettings: swiftSettings),
+        // Yams: the workflow files and configuration-as-code are YAML, parsed in the pure core.
+        .target(name: "OnCallCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(name: "OnCallParsers", dependencies: ["OnCallCore"], swiftSettings: swiftSettings),
 
         .target(
@@ -119,7 +120,15 @@ let package = Package(
 
         .testTarget(name: "OnCallCoreTests", dependencies: ["OnCallCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OnCallParsersTests", dependencies: ["OnCallParsers"], swiftSettings: swiftSettings),
-        .testTarget(name: "OnCallStoreTests", dependencies: ["OnCallStore", "OnCallTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OnCallStoreTests",
+            dependencies: [
+                "OnCallStore", "OnCallTesting", "OnCallCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "OnCallIntegrationsTests", dependencies: ["OnCallIntegrations"], swiftSettings: swiftSettings),
         .testTarget(name: "OnCallEngineTests", dependencies: ["OnCallEngine", "OnCallTesting"], swiftSettings: swiftSettings),
         .testTarget(
@@ -130,6 +139,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OnCallServerTests", dependencies: ["OnCallServer", "OnCallTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OnCallServerTests",
+            dependencies: [
+                "OnCallServer", "OnCallTesting", "OnCallStore", "OnCallCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

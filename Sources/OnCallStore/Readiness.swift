@@ -8,6 +8,12 @@ public struct Readiness: Sendable, Equatable {
     public var reason: String?
     public var migrations: MigrationRunner.Status?
 
+    public init(ready: Bool, reason: String?, migrations: MigrationRunner.Status? = nil) {
+        self.ready = ready
+        self.reason = reason
+        self.migrations = migrations
+    }
+
     /// Checks the database within `timeout` (PostgresNIO waits for a connection indefinitely by itself).
     public static func check(client: PostgresClient, runner: MigrationRunner, timeout: Duration = .seconds(2), logger: Logger) async -> Readiness {
         let outcome: Result<MigrationRunner.Status, any Error>? = await withTaskGroup(of: Result<MigrationRunner.Status, any Error>?.self) { group in

@@ -16,12 +16,20 @@ public struct OnCallConfiguration: Sendable {
     public struct TLSFiles: Sendable, Equatable {
         public var certificatePath: String
         public var privateKeyPath: String
+        public init(certificatePath: String, privateKeyPath: String) {
+            self.certificatePath = certificatePath
+            self.privateKeyPath = privateKeyPath
+        }
     }
 
     /// An outbound HTTP peer: its base URL and the `X-Service-Key` we send it.
     public struct ServicePeer: Sendable, Equatable {
         public var url: String
         public var serviceKey: Secret
+        public init(url: String, serviceKey: Secret) {
+            self.url = url
+            self.serviceKey = serviceKey
+        }
     }
 
     /// How Hub-issued JWTs are verified.

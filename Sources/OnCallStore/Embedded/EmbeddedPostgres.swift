@@ -131,7 +131,7 @@ public final class EmbeddedPostgres: Sendable {
             } else {
                 try removeStalePIDFile()
                 if !FileManager.default.fileExists(atPath: clusterDirectory + "/PG_VERSION") { try initialize() }
-                let port = try Self.freePort()
+                let port = try stablePort()
                 try runPostgresBinary([
                     "pg_ctl", "start", "-w", "-t", "60", "-D", clusterDirectory, "-l", logPath, "-o",
                     "-p \(port) -c listen_addresses='' -c unix_socket_directories='\(socketDirectory)' -c unix_socket_permissions=0700 -c max_connections=300",
@@ -223,6 +223,19 @@ public final class EmbeddedPostgres: Sendable {
         return (port, socketDir)
     }
 
+    /// The port used last time when it is still free (clients that outlive a database restart find it again),
+    /// else a new free one; kept in `pg.port`.
+    private func stablePort() throws -> Int {
+        let path = root + "/pg.port"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+           (1024...65535).contains(port), Self.isFree(port: port), !FileManager.default.fileExists(atPath: "\(socketDirectory)/.s.PGSQL.\(port)") {
+            return port
+        }
+        let port = try Self.freePort()
+        try? "\(port)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return port
+    }
+
     private func removeStalePIDFile() throws {
         let path = clusterDirectory + "/postmaster.pid"
         if FileManager.default.fileExists(atPath: path) {
@@ -311,6 +324,17 @@ public final class EmbeddedPostgres: Sendable {
     static func readPID(_ path: String) -> Int32? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func isFree(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
     /// A TCP port nobody listens on now (PostgreSQL uses it only to name its socket here).

@@ -10,12 +10,12 @@ import Darwin
 ///
 /// Foundation's `Process.waitUntilExit` was seen to hang here when the child had already exited, so the
 /// launcher spawns and reaps its children itself.
-enum Subprocess {
-    struct Failure: Error, CustomStringConvertible {
-        let command: String
-        let status: Int32
-        let output: String
-        var description: String {
+package enum Subprocess {
+    package struct Failure: Error, CustomStringConvertible {
+        package let command: String
+        package let status: Int32
+        package let output: String
+        package var description: String {
             "\(command) exited with status \(status)" + (output.isEmpty ? "" : ": \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
@@ -23,7 +23,7 @@ enum Subprocess {
     /// Runs `arguments[0]` with the rest as its arguments, waits, and returns its combined output.
     /// Throws ``Failure`` on a non-zero exit unless `allowFailure`.
     @discardableResult
-    static func run(_ arguments: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
+    package static func run(_ arguments: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure(command: arguments[0], status: -1, output: "pipe: \(String(cString: strerror(errno)))") }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -54,7 +54,7 @@ enum Subprocess {
     }
 
     /// Starts a program in a session of its own, output discarded; returns its pid (reap it with ``waitFor(_:)``).
-    static func spawnDetached(_ arguments: [String]) throws -> pid_t {
+    package static func spawnDetached(_ arguments: [String]) throws -> Int32 {
         let devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(devnull) }
         return try spawn(["/usr/bin/setsid"] + arguments, stdoutTo: devnull)
@@ -62,7 +62,7 @@ enum Subprocess {
 
     /// Waits for `pid` and returns its exit status (128 + signal when killed).
     @discardableResult
-    static func waitFor(_ pid: pid_t) -> Int32 {
+    package static func waitFor(_ pid: Int32) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return -1 }
@@ -71,7 +71,8 @@ enum Subprocess {
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
-    private static func spawn(_ arguments: [String], stdoutTo fd: Int32) throws -> pid_t {
+    /// Starts `arguments` with `environment` (nil: this process's), its stdout and stderr on `fd`; returns the pid.
+    package static func spawn(_ arguments: [String], environment: [String: String]? = nil, stdoutTo fd: Int32) throws -> Int32 {
         markDescriptorsCloseOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -94,8 +95,10 @@ enum Subprocess {
 
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for entry in envp ?? [] { free(entry) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let result = envp.map { posix_spawn(&pid, arguments[0], &actions, &attributes, argv, $0) } ?? posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard result == 0 else {
             throw Failure(command: arguments[0], status: -1, output: "cannot start: \(String(cString: strerror(result)))")
         }
@@ -115,7 +118,7 @@ enum Subprocess {
     }
 
     /// The first executable named `name` on PATH or in the given folders.
-    static func find(_ name: String, extraDirectories: [String] = []) -> String? {
+    package static func find(_ name: String, extraDirectories: [String] = []) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in path.split(separator: ":").map(String.init) + extraDirectories {
             let candidate = dir + "/" + name

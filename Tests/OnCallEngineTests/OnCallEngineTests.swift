@@ -1,0 +1,2 @@
+// Tests for OnCallEngine arrive with the code they test.
+import Testing

@@ -1,0 +1,2 @@
+// Tests for OnCallIntegrations arrive with the code they test.
+import Testing

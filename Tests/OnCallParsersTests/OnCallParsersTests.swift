@@ -1,0 +1,2 @@
+// Tests for OnCallParsers arrive with the code they test.
+import Testing

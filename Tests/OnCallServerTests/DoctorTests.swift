@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import OnCallTesting
+
+@Suite("oncall doctor")
+struct DoctorTests {
+    @Test func nothingConfiguredExitsOneAndSaysWhatBreaks() async throws {
+        let doctor = try ServerProcess(["doctor"])
+        defer { doctor.terminate() }
+        #expect(try await doctor.waitForExit() == 1)
+        let text = doctor.text
+        for name in ["defend", "bus", "psa", "hub_sso", "hub_billing", "database"] {
+            #expect(text.contains(name), "\(name) missing from:\n\(text)")
+        }
+        #expect(text.contains("no billable ticket, no PSA history"))
+        #expect(text.contains("RMM, Security and Backups events are not being received"))
+        #expect(text.contains("Defend escalations are refused"))
+        #expect(text.contains("6 of 6 not configured"))
+    }
+
+    @Test func everythingConfiguredExitsZeroAndPrintsNoSecret() async throws {
+        let secrets = ["defend-key-111", "bus-pass-222", "psa-key-333", "jwt-secret-444", "hub-key-555"]
+        let doctor = try ServerProcess(["doctor"], environment: [
+            "DEFEND_SERVICE_KEY": secrets[0],
+            "BUS_CONNECTION_STRING": "postgres://bus:\(secrets[1])@127.0.0.1:5432/bus",
+            "PSA_API_URL": "http://127.0.0.1:9000/psa", "PSA_SERVICE_KEY": secrets[2],
+            "HUB_JWT_SECRET": secrets[3], "HUB_JWT_ISSUER": "https://hub.example",
+            "HUB_API_URL": "http://127.0.0.1:9001", "HUB_SERVICE_KEY": secrets[4],
+            "DATABASE_URL": "postgres://oncall:dbpass-666@127.0.0.1:5432/oncall",
+        ])
+        defer { doctor.terminate() }
+        #expect(try await doctor.waitForExit() == 0, "\(doctor.text)")
+        #expect(doctor.text.contains("all integrations configured"))
+        #expect(!doctor.text.contains("NOT configured"))
+        for secret in secrets + ["dbpass-666"] {
+            #expect(!doctor.text.contains(secret), "\(secret) leaked")
+        }
+    }
+}
