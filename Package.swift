@@ -27,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        // Already built for HummingbirdTesting; the test helpers use it as an HTTP/1.1 and TLS+HTTP/2 client.
+        // Outbound HTTP for deliverers (pages, later PSA and Hub); also the test helpers' HTTP/1.1 and TLS+HTTP/2 client.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
@@ -52,6 +52,9 @@ let package = Package(
             dependencies: [
                 "OnCallCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -60,6 +63,7 @@ let package = Package(
             dependencies: [
                 "OnCallCore", "OnCallParsers", "OnCallStore", "OnCallIntegrations",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -92,6 +96,7 @@ let package = Package(
             dependencies: [
                 "OnCallCore", "OnCallStore", "OnCallEngine", "OnCallIntegrations", "OnCallHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -130,7 +135,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "OnCallIntegrationsTests", dependencies: ["OnCallIntegrations"], swiftSettings: swiftSettings),
-        .testTarget(name: "OnCallEngineTests", dependencies: ["OnCallEngine", "OnCallTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OnCallEngineTests",
+            dependencies: [
+                "OnCallEngine", "OnCallTesting", "OnCallStore", "OnCallCore", "OnCallIntegrations",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "OnCallHTTPTests",
             dependencies: [

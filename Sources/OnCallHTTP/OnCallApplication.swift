@@ -8,10 +8,11 @@ public import OnCallCore
 /// Builds the front door: the router with every route group, and the server channel for the configuration.
 public enum OnCallApplication {
     /// The router: JSON errors outermost, then the route groups.
-    public static func makeRouter(health: HealthRoutes) -> Router<OnCallRequestContext> {
+    public static func makeRouter(health: HealthRoutes, incidents: IncidentRoutes? = nil) -> Router<OnCallRequestContext> {
         let router = Router(context: OnCallRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
         health.register(on: router)
+        incidents?.register(on: router)
         return router
     }
 

@@ -14,6 +14,11 @@ struct MigrateCommand: AsyncParsableCommand {
         let runner = try MigrationRunner.bundled()
         let database = try await DatabaseSession.open(configuration, logger: logger)
         defer { database.close() }
+        try await Self.apply(database, runner: runner, logger: logger)
+    }
+
+    /// Waits for the database, applies the migrations on a short-lived client, and prints what it did.
+    static func apply(_ database: DatabaseSession, runner: MigrationRunner, logger: Logger) async throws {
         let client = Database.makeClient(database.url, logger: logger, maximumConnections: 2)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import OnCallCore
+import OnCallEngine
+import OnCallIntegrations
 import OnCallHTTP
 import OnCallStore
 import PostgresNIO
@@ -25,20 +27,37 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        let workflows: WorkflowRegistry
+        do {
+            workflows = try WorkflowRegistry.load(directory: WorkflowRegistry.defaultDirectory(configured: configuration.workflowsDirectory))
+        } catch {
+            printError("oncall: \(error)")
+            throw ExitCode(2)
+        }
+
         let database = try await DatabaseSession.open(configuration, logger: logger)
         defer { database.close() }
+        try await MigrateCommand.apply(database, runner: runner, logger: logger)
+
         let client = Database.makeClient(database.url, logger: logger)
+        let engine = IncidentEngine(
+            client: client,
+            workflows: workflows,
+            deliverers: ["page.webhook": WebhookPageDeliverer()],
+            settings: .init(node: configuration.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(getpid())", publicURL: configuration.publicURL),
+            logger: logger
+        )
 
         let health = HealthRoutes(
             readiness: { await Readiness.check(client: client, runner: runner, logger: logger) },
             integrations: IntegrationReport.make(configuration)
         )
         let http = configuration.http
-        var app = Application(
-            router: OnCallApplication.makeRouter(health: health),
+        let app = Application(
+            router: OnCallApplication.makeRouter(health: health, incidents: IncidentRoutes(engine: engine, opsKey: configuration.opsAPIKey)),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),
-            services: [client],
+            services: [client] + engine.services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? http.port
                 let scheme = http.tls == nil ? "http" : "https"
@@ -47,11 +66,6 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger
         )
-        app.beforeServerStarts {
-            try await DatabaseWait.untilReachable(client: client, description: database.url.description, logger: logger)
-            let report = try await runner.apply(client: client, logger: logger)
-            announce("migrations: \(report.applied.count) applied, \(report.alreadyApplied) already in place")
-        }
         try await app.runService()
         logger.info("oncall stopped")
     }

@@ -59,7 +59,7 @@ public enum Database {
         }
     }
 
-    static func connectionConfiguration(for url: DatabaseURL) -> PostgresConnection.Configuration {
+    public static func connectionConfiguration(for url: DatabaseURL) -> PostgresConnection.Configuration {
         switch url.endpoint {
         case .tcp(let host, let port):
             let tls: PostgresConnection.Configuration.TLS

@@ -58,6 +58,10 @@ public struct OnCallConfiguration: Sendable {
     public var hubBilling: ServicePeer?
     /// `OPS_API_KEY`: guards the ops API.
     public var opsAPIKey: Secret?
+    /// `ONCALL_WORKFLOWS_DIR`: where the workflow files are (default `./workflows`).
+    public var workflowsDirectory: String?
+    /// `ONCALL_NODE_NAME`: this node in leases and logs (default host name and process id).
+    public var nodeName: String?
     /// `ONCALL_LOG_LEVEL` (trace … critical), default info.
     public var logLevel: String = "info"
 
@@ -111,6 +115,8 @@ public struct OnCallConfiguration: Sendable {
         }
 
         opsAPIKey = env["OPS_API_KEY"].map(Secret.init)
+        workflowsDirectory = env["ONCALL_WORKFLOWS_DIR"]
+        nodeName = env["ONCALL_NODE_NAME"]
         if let level = env["ONCALL_LOG_LEVEL"] {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(level.lowercased()) else {
@@ -141,6 +147,8 @@ public struct OnCallConfiguration: Sendable {
             ("HUB_API_URL", hubBilling?.url ?? "unset"),
             ("HUB_SERVICE_KEY", secret(hubBilling?.serviceKey)),
             ("OPS_API_KEY", secret(opsAPIKey)),
+            ("ONCALL_WORKFLOWS_DIR", workflowsDirectory ?? "./workflows"),
+            ("ONCALL_NODE_NAME", nodeName ?? "host name and process id"),
             ("ONCALL_LOG_LEVEL", logLevel),
         ]
     }

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import OnCallCore
+import OnCallStore
+
+/// What every incident actor shares: the store, the workflows, the planner, the clock, and the hooks that wake
+/// this node's timer service and outbox relay after a commit.
+final class EngineCore: Sendable {
+    let store: IncidentStore
+    let workflows: WorkflowRegistry
+    let planner: OutboxPlanner
+    let clock: @Sendable () -> Timestamp
+    let logger: Logger
+    let committed: @Sendable (_ outboxRows: Int, _ earliestTimer: Timestamp?) -> Void
+
+    init(
+        store: IncidentStore, workflows: WorkflowRegistry, planner: OutboxPlanner, clock: @escaping @Sendable () -> Timestamp,
+        logger: Logger, committed: @escaping @Sendable (Int, Timestamp?) -> Void
+    ) {
+        self.store = store
+        self.workflows = workflows
+        self.planner = planner
+        self.clock = clock
+        self.logger = logger
+        self.committed = committed
+    }
+
+    func interpreter(_ name: String) throws -> WorkflowInterpreter {
+        guard let interpreter = workflows[name] else { throw EngineError(message: "workflow '\(name)' is not loaded (see workflows/)") }
+        return interpreter
+    }
+
+    func service(_ tenantID: String, _ id: String) async throws -> ServiceContext {
+        guard let service = try await store.service(tenantID: tenantID, id: id) else {
+            throw EngineError(message: "service '\(id)' of tenant '\(tenantID)' does not exist")
+        }
+        return service
+    }
+
+    /// Applies one event to the incident as read at `current.version` and commits the outcome (optimistic:
+    /// throws ``IncidentStore/VersionConflict`` when another writer got there first).
+    func apply(_ event: IncidentEvent, to current: IncidentRecord) async throws -> IncidentCommandResult {
+        let interpreter = try interpreter(current.workflow)
+        let service = try await service(current.tenantID, current.serviceID)
+        let decision = decide(event, current, interpreter: interpreter, service: service, now: clock())
+        guard case .change(let change) = decision else { return try await finish(decision, event: event, current: current) }
+        let saved = try await store.commit(change.record, expectedVersion: current.version, outcome: change.outcome, outbox: change.outbox, cancelPages: change.cancelPages)
+        committed(change.outbox.count, Self.earliestArmed(change.outcome))
+        return .applied(saved)
+    }
+
+    /// The same, holding the incident's row lock: for when optimistic commits keep losing to other writers.
+    func applyLocked(_ event: IncidentEvent, id: UUID, tenantID: String, serviceID: String, workflow: String) async throws -> IncidentCommandResult {
+        let interpreter = try interpreter(workflow)
+        let service = try await service(tenantID, serviceID)
+        let now = clock()
+        let box = DecisionBox()
+        let result = try await store.withLockedIncident(id: id, tenantID: tenantID) { current in
+            let decision = self.decide(event, current, interpreter: interpreter, service: service, now: now)
+            box.set(decision)
+            if case .change(let change) = decision { return change }
+            return nil
+        }
+        guard let result else { return .notFound }
+        if let after = result.after, case .change(let change)? = box.value {
+            committed(change.outbox.count, Self.earliestArmed(change.outcome))
+            return .applied(after)
+        }
+        return try await finish(box.value ?? .unchanged, event: event, current: result.before)
+    }
+
+    enum Decision: Sendable {
+        case change(IncidentStore.LockedChange)
+        case refused(String)
+        case unchanged
+        case stale
+    }
+
+    /// Pure: what the event does to `current`.
+    func decide(_ event: IncidentEvent, _ current: IncidentRecord, interpreter: WorkflowInterpreter, service: ServiceContext, now: Timestamp) -> Decision {
+        let outcome = interpreter.apply(event, to: current.snapshot, now: now, parameters: planner.parameters(for: service))
+        switch outcome.disposition {
+        case .refused(let reason): return .refused(reason)
+        case .unchanged: return .unchanged
+        case .staleTimer: return .stale
+        case .applied:
+            var next = current
+            next.snapshot = outcome.snapshot
+            next.isOpen = !(interpreter.workflow.state(outcome.snapshot.state)?.isFinal ?? false)
+            next.updatedAt = now
+            if case .acknowledge = event.kind, outcome.snapshot.state != current.snapshot.state {
+                next.acknowledgedAt = now
+                next.acknowledgedBy = event.actor
+            }
+            if current.isOpen && !next.isOpen {
+                next.resolvedAt = now
+                next.resolvedBy = event.actor
+            }
+            let drafts = planner.drafts(for: outcome.effects, incident: next, service: service, now: now)
+            return .change(.init(record: next, outcome: outcome, outbox: drafts, cancelPages: outcome.effects.contains(.cancelPages)))
+        }
+    }
+
+    private func finish(_ decision: Decision, event: IncidentEvent, current: IncidentRecord) async throws -> IncidentCommandResult {
+        switch decision {
+        case .refused(let reason):
+            return .refused(current, reason)
+        case .stale:
+            if case .timer(let name, let generation) = event.kind {
+                try await store.deleteTimer(tenantID: current.tenantID, incidentID: current.id, name: name, generation: generation)
+            }
+            return .unchanged(current)
+        case .unchanged, .change:
+            return .unchanged(current)
+        }
+    }
+
+    /// Carries the decision out of the locked transaction's closure.
+    final class DecisionBox: @unchecked Sendable {
+        private var decision: Decision?
+        private let lock = NSLock()
+        func set(_ value: Decision) { lock.withLock { decision = value } }
+        var value: Decision? { lock.withLock { decision } }
+    }
+
+    static func earliestArmed(_ outcome: WorkflowOutcome) -> Timestamp? {
+        outcome.timerChanges.compactMap { if case .arm(_, _, let due) = $0 { due } else { nil } }.min()
+    }
+}

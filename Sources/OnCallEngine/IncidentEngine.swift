@@ -1,0 +1,188 @@
+public import Foundation
+public import Logging
+public import OnCallCore
+public import OnCallIntegrations
+public import OnCallStore
+public import PostgresNIO
+public import ServiceLifecycle
+
+/// The incident engine of one node: opens incidents, routes commands and timers to the incident's actor,
+/// and runs the timer service, the outbox relay and passivation as services.
+public final class IncidentEngine: Sendable {
+    public struct Settings: Sendable {
+        /// This node's name in leases (`claimed_by`, `locked_by`).
+        public var node: String
+        public var publicURL: String?
+        public var timerHorizon: Duration = .seconds(60)
+        public var timerRefill: Duration = .seconds(5)
+        public var lease: Duration = .seconds(30)
+        public var retry = RetryPolicy()
+        public var passivateAfter: Duration = .seconds(120)
+        /// Polling fallback when no notification wakes the relay.
+        public var outboxPoll: Duration = .seconds(1)
+
+        public init(node: String, publicURL: String? = nil) {
+            self.node = node
+            self.publicURL = publicURL
+        }
+    }
+
+    public struct TriggerRequest: Sendable {
+        public var tenantID: String
+        public var serviceID: String
+        public var title: String
+        public var severity: Severity
+        public var dedupKey: String?
+        /// Who opened it (`technician:alice`, `integration:nagios-core`).
+        public var actor: String?
+
+        public init(tenantID: String, serviceID: String, title: String, severity: Severity, dedupKey: String? = nil, actor: String? = nil) {
+            self.tenantID = tenantID
+            self.serviceID = serviceID
+            self.title = title
+            self.severity = severity
+            self.dedupKey = dedupKey
+            self.actor = actor
+        }
+    }
+
+    public enum TriggerResult: Sendable, Equatable {
+        case created(IncidentRecord)
+        /// The dedup key matched an open incident: one more alert on it, nobody paged.
+        case deduplicated(IncidentRecord)
+
+        public var record: IncidentRecord {
+            switch self {
+            case .created(let r), .deduplicated(let r): r
+            }
+        }
+    }
+
+    public struct UnknownService: Error, CustomStringConvertible {
+        public let serviceID: String
+        public var description: String { "service '\(serviceID)' does not exist" }
+    }
+
+    let core: EngineCore
+    let directory: IncidentDirectory
+    let settings: Settings
+    let timerWake = WakeSignal()
+    let relayWake = WakeSignal()
+    let nextTimer = TimerSchedule()
+    public let store: IncidentStore
+    let client: PostgresClient
+    let deliverers: [String: any OutboxDeliverer]
+    let logger: Logger
+
+    /// - Parameter deliverers: by outbox kind prefix (`page.webhook`, `page`, `publish`, `psa`); a row whose kind
+    ///   has no deliverer is recorded as skipped.
+    public init(
+        client: PostgresClient, workflows: WorkflowRegistry, deliverers: [String: any OutboxDeliverer], settings: Settings, logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }
+    ) {
+        let store = IncidentStore(client: client, logger: logger)
+        self.store = store
+        self.client = client
+        self.settings = settings
+        self.deliverers = deliverers
+        self.logger = logger
+        let timerWake = self.timerWake
+        let relayWake = self.relayWake
+        let nextTimer = self.nextTimer
+        let horizon = settings.timerHorizon
+        self.core = EngineCore(
+            store: store, workflows: workflows, planner: OutboxPlanner(publicURL: settings.publicURL), clock: clock, logger: logger,
+            committed: { rows, earliest in
+                if rows > 0 { relayWake.signal() }
+                if let earliest, nextTimer.offer(earliest, horizon: horizon, now: clock()) { timerWake.signal() }
+            }
+        )
+        self.directory = IncidentDirectory(core: core)
+    }
+
+    /// The long-running parts, to add to the process's service group.
+    public var services: [any Service] {
+        [
+            NotificationListener(client: client, logger: logger, timerWake: timerWake, relayWake: relayWake),
+            TimerService(engine: self),
+            OutboxRelay(engine: self),
+            PassivationService(directory: directory, idleAfter: settings.passivateAfter, interval: .seconds(30)),
+        ]
+    }
+
+    /// Actors in memory now.
+    public var activeActors: Int { directory.activeCount }
+
+    /// Opens an incident, or folds the alert into the open incident with the same dedup key.
+    public func trigger(_ request: TriggerRequest) async throws -> TriggerResult {
+        guard let service = try await core.store.service(tenantID: request.tenantID, id: request.serviceID) else {
+            throw UnknownService(serviceID: request.serviceID)
+        }
+        let interpreter = try core.interpreter(service.workflow)
+        for _ in 0..<8 {
+            if let key = request.dedupKey, let open = try await store.openIncident(tenantID: request.tenantID, serviceID: request.serviceID, dedupKey: key) {
+                let result = try await act(IncidentEvent(.alert, by: request.actor), on: open.id, tenantID: request.tenantID)
+                // Resolved between the look-up and the command: the key opens a new incident.
+                if let record = result.record, record.isOpen { return .deduplicated(record) }
+                continue
+            }
+            let now = core.clock()
+            let outcome = interpreter.start(severity: request.severity, now: now, parameters: core.planner.parameters(for: service), by: request.actor)
+            let record = IncidentRecord(
+                tenantID: request.tenantID, id: UUID(), number: 0, serviceID: request.serviceID, workflow: service.workflow,
+                title: request.title, severity: request.severity, dedupKey: request.dedupKey,
+                isOpen: !(interpreter.workflow.state(outcome.snapshot.state)?.isFinal ?? false), version: 1,
+                snapshot: outcome.snapshot, createdAt: now, updatedAt: now
+            )
+            do {
+                let (saved, drafts) = try await store.create(record, outcome: outcome) { numbered in
+                    self.core.planner.drafts(for: outcome.effects, incident: numbered, service: service, now: now)
+                }
+                core.committed(drafts.count, EngineCore.earliestArmed(outcome))
+                return .created(saved)
+            } catch is IncidentStore.DuplicateOpenIncident {
+                continue
+            }
+        }
+        throw EngineError(message: "could not open or find the incident for dedup key '\(request.dedupKey ?? "")'")
+    }
+
+    /// Sends a command to an incident; `tenantID` (when given) must be the incident's.
+    public func act(_ event: IncidentEvent, on id: UUID, tenantID: String?) async throws -> IncidentCommandResult {
+        try await directory.actor(for: id).handle(event, tenantID: tenantID)
+    }
+
+    public func incident(id: UUID, tenantID: String) async throws -> IncidentRecord? {
+        try await store.incident(id: id, tenantID: tenantID)
+    }
+
+    public func timeline(id: UUID, tenantID: String) async throws -> [JournalRecord] {
+        try await store.journal(tenantID: tenantID, incidentID: id)
+    }
+
+    func deliverer(for kind: String) -> (any OutboxDeliverer)? {
+        if let exact = deliverers[kind] { return exact }
+        return deliverers[String(kind.prefix { $0 != "." })]
+    }
+}
+
+/// Capped exponential back-off with jitter, and when to give up.
+public struct RetryPolicy: Sendable {
+    public var maxAttempts: Int = 12
+    public var base: Duration = .seconds(1)
+    public var cap: Duration = .seconds(300)
+
+    public init(maxAttempts: Int = 12, base: Duration = .seconds(1), cap: Duration = .seconds(300)) {
+        self.maxAttempts = maxAttempts
+        self.base = base
+        self.cap = cap
+    }
+
+    /// The wait before attempt `attempt + 1`: min(cap, base·2^(attempt−1)), scaled by a random 50–100 %.
+    public func delay(afterAttempt attempt: Int, random: Double = Double.random(in: 0.5...1.0)) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let raw = base * (1 << exponent)
+        let capped = min(raw, cap)
+        return capped * random
+    }
+}

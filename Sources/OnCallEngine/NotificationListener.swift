@@ -1,0 +1,40 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// LISTENs for the hints other nodes' commits send (`oncall_timers`, `oncall_outbox`) and wakes the local
+/// timer service and relay. Only a hint: both also poll, so a lost notification delays, never loses, work.
+struct NotificationListener: Service {
+    let client: PostgresClient
+    let logger: Logger
+    let timerWake: WakeSignal
+    let relayWake: WakeSignal
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                try await connection.listen(on: "oncall_timers") { notifications in
+                                    for try await _ in notifications { timerWake.signal() }
+                                }
+                            }
+                            group.addTask {
+                                try await connection.listen(on: "oncall_outbox") { notifications in
+                                    for try await _ in notifications { relayWake.signal() }
+                                }
+                            }
+                            try await group.waitForAll()
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.debug("notification listener: \(error); reconnecting")
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+}

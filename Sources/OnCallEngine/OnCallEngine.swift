@@ -1,2 +1,0 @@
-// OnCallEngine: incident actors, the directory that activates and passivates them, the timer and outbox services.
-// Empty until the workflow-engine issue.

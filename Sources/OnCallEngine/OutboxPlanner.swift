@@ -1,0 +1,114 @@
+import Foundation
+public import OnCallCore
+public import OnCallStore
+
+/// Turns a transition's effects into outbox rows: one row per contact method of each technician a page
+/// reaches, one per lifecycle event, one per PSA call. Each row gets a deterministic idempotency key
+/// (incident, snapshot sequence, position), the same however often it is retried.
+public struct OutboxPlanner: Sendable {
+    public let publicURL: String?
+
+    public init(publicURL: String?) {
+        self.publicURL = publicURL
+    }
+
+    /// The workflow's view of the service: layer delays, whether each layer has anyone, timeouts.
+    public func parameters(for service: ServiceContext) -> WorkflowParameters {
+        WorkflowParameters(
+            layers: service.policy.layers.map { .init(delay: $0.delay, covered: !$0.technicians.isEmpty) },
+            repeatCount: service.policy.repeatCount,
+            ackTimeout: service.ackTimeout,
+            autoResolve: service.autoResolve,
+            shouldPage: true
+        )
+    }
+
+    public func drafts(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp) -> [OutboxDraft] {
+        var drafts: [OutboxDraft] = []
+        let sequence = incident.snapshot.sequence
+        func add(channel: String, kind: String, payload: [String: JSONValue]) {
+            let position = drafts.count + 1
+            drafts.append(OutboxDraft(
+                position: position, channel: channel, kind: kind, payload: JSONValue.object(payload).text,
+                idempotencyKey: "\(incident.id.uuidString.lowercased()):\(sequence):\(position)", notBefore: now
+            ))
+        }
+        for effect in effects {
+            switch effect {
+            case .page(let layer, let round):
+                guard layer >= 1, layer <= service.policy.layers.count else { continue }
+                for technician in service.policy.layers[layer - 1].technicians {
+                    for method in technician.contactMethods {
+                        var payload = summary(incident)
+                        payload["layer"] = .int(layer)
+                        payload["round"] = .int(round)
+                        payload["technician"] = .object(["id": .string(technician.id), "name": .string(technician.name)])
+                        payload["contact_method"] = .object(["id": .string(method.id), "type": .string(method.type), "address": .string(method.address)])
+                        add(channel: "page:\(method.id)", kind: "page.\(method.type)", payload: payload)
+                    }
+                }
+            case .publish(let event):
+                add(channel: "hub", kind: "publish", payload: ["type": .string(event.rawValue), "incident": .object(summary(incident))])
+            case .psa(let operation, let note):
+                var payload: [String: JSONValue] = ["operation": .string(operation.rawValue), "incident": .object(summary(incident))]
+                if let note { payload["note"] = .string(note) }
+                add(channel: "psa", kind: "psa.\(operation.rawValue)", payload: payload)
+            case .cancelPages:
+                continue  // done in the commit itself
+            }
+        }
+        return drafts
+    }
+
+    func summary(_ incident: IncidentRecord) -> [String: JSONValue] {
+        let id = incident.id.uuidString.lowercased()
+        var summary: [String: JSONValue] = [
+            "incident_id": .string(id),
+            "tenant_id": .string(incident.tenantID),
+            "number": .int(Int(incident.number)),
+            "title": .string(incident.title),
+            "severity": .string(incident.severity.rawValue),
+            "service_id": .string(incident.serviceID),
+            "state": .string(incident.state),
+        ]
+        if let publicURL { summary["acknowledge_url"] = .string("\(publicURL)/api/incidents/\(id)/acknowledge") }
+        return summary
+    }
+}
+
+/// A small JSON value for payloads built in code (sorted keys, so payloads are byte-for-byte stable).
+public enum JSONValue: Sendable, Equatable {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public var text: String {
+        switch self {
+        case .string(let s): return Self.quote(s)
+        case .int(let i): return String(i)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
+        case .object(let fields): return "{" + fields.keys.sorted().map { Self.quote($0) + ":" + fields[$0]!.text }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import OnCallCore
+import OnCallStore
+import ServiceLifecycle
+
+/// Fires durable timers through their incident's actor, on time to the millisecond, with no task per timer.
+///
+/// Timer rows are the truth. The service keeps only the due times of the next minute in memory (refilled
+/// every few seconds, and told at once about timers this node arms), sleeps until the earliest, then claims
+/// every due row with a lease (`FOR UPDATE SKIP LOCKED`, so two nodes never fire the same row) and hands
+/// each to the incident. On start the first claim fires everything that became overdue while no node ran.
+/// A node that dies after claiming leaves a lease that runs out; another node then fires the timer.
+struct TimerService: Service {
+    let engine: IncidentEngine
+
+    func run() async throws {
+        let settings = engine.settings
+        let queue = TimerQueue(client: engine.client, logger: engine.logger, node: settings.node)
+        let clock = engine.core.clock
+        // In-flight work finishes on shutdown; the wake-up only ends the wait.
+        await withGracefulShutdownHandler {
+            var nextRefill = clock()
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    // Everything due now, in batches.
+                    while true {
+                        let claimed = try await queue.claimDue(limit: 256, lease: settings.lease)
+                        if claimed.isEmpty { break }
+                        await withTaskGroup(of: Void.self) { group in
+                            for timer in claimed { group.addTask { await fire(timer) } }
+                        }
+                        if claimed.count < 256 { break }
+                    }
+                    let now = clock()
+                    if now >= nextRefill {
+                        let dues = try await queue.upcoming(within: settings.timerHorizon, limit: 50_000)
+                        engine.nextTimer.replace(with: dues.map(Timestamp.init))
+                        nextRefill = now + settings.timerRefill
+                    }
+                    let wake = min(engine.nextTimer.next(after: now) ?? nextRefill, nextRefill)
+                    // A millisecond past the due time, so the database's now() has passed it too.
+                    await engine.timerWake.wait(timeout: max(.zero, wake - now) + .milliseconds(1))
+                } catch {
+                    engine.logger.warning("timer service: \(error)")
+                    await engine.timerWake.wait(timeout: .seconds(1))
+                }
+            }
+        } onGracefulShutdown: {
+            engine.timerWake.signal()
+        }
+    }
+
+    private func fire(_ timer: TimerQueue.DueTimer) async {
+        let lateness = engine.core.clock() - Timestamp(timer.dueAt)
+        do {
+            let result = try await engine.act(IncidentEvent(.timer(name: timer.name, generation: timer.generation), by: "system"), on: timer.incidentID, tenantID: timer.tenantID)
+            if case .notFound = result {
+                try await engine.store.deleteTimer(tenantID: timer.tenantID, incidentID: timer.incidentID, name: timer.name, generation: timer.generation)
+            }
+            engine.logger.debug("timer fired", metadata: [
+                "incident.id": "\(timer.incidentID)", "tenant.id": "\(timer.tenantID)", "timer": "\(timer.name)",
+                "lateness_ms": "\(lateness.microseconds / 1000)",
+            ])
+        } catch {
+            // The lease runs out and the timer is claimed again.
+            engine.logger.error("timer \(timer.name) of incident \(timer.incidentID) failed: \(error)")
+        }
+    }
+}

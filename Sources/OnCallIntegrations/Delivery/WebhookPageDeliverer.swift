@@ -1,0 +1,64 @@
+public import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Pages a technician through a `webhook` contact method: a JSON POST to their URL.
+///
+/// The body is the page payload (incident id, number, title, severity, layer, technician, acknowledge link);
+/// `Idempotency-Key` is the outbox row's, identical on every retry. 2xx is delivered; 408, 429 and 5xx and
+/// network errors are retried (a `Retry-After` is honoured); any other status is a dead letter at once.
+public struct WebhookPageDeliverer: OutboxDeliverer {
+    let client: HTTPClient
+    let timeout: TimeAmount
+
+    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+        self.client = client
+        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+    }
+
+    struct Target: Decodable {
+        struct Method: Decodable { var type: String; var address: String }
+        var contact_method: Method
+    }
+
+    public func deliver(_ delivery: Delivery) async -> DeliveryResult {
+        guard let target = try? JSONDecoder().decode(Target.self, from: Data(delivery.payload.utf8)) else {
+            return .failed(error: "page payload has no contact_method")
+        }
+        guard target.contact_method.type == "webhook" else {
+            return .skipped(reason: "no \(target.contact_method.type) channel in this version; only webhook pages are sent")
+        }
+        var request = HTTPClientRequest(url: target.contact_method.address)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Idempotency-Key", value: delivery.idempotencyKey)
+        request.headers.add(name: "User-Agent", value: "theoneoncall-api")
+        request.body = .bytes(ByteBuffer(string: delivery.payload))
+        return await HTTPDelivery.send(request, client: client, timeout: timeout)
+    }
+}
+
+/// The HTTP status → result rule shared by every HTTP deliverer.
+enum HTTPDelivery {
+    static func send(_ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount) async -> DeliveryResult {
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            return classify(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"))
+        } catch {
+            return .retry(error: "\(request.url): \(error)", after: nil)
+        }
+    }
+
+    static func classify(status: Int, retryAfter: String?) -> DeliveryResult {
+        switch status {
+        case 200..<300:
+            return .delivered(detail: "HTTP \(status)")
+        case 408, 425, 429, 500...:
+            return .retry(error: "HTTP \(status)", after: retryAfter.flatMap(Int.init).map { .seconds(max(0, min($0, 3600))) })
+        default:
+            return .failed(error: "HTTP \(status)")
+        }
+    }
+}

@@ -1,0 +1,339 @@
+public import Foundation
+public import Logging
+public import OnCallCore
+public import PostgresNIO
+
+/// Incidents, their timelines, timers and outbox rows. Every change to an incident is one transaction that
+/// writes the row (version-checked), the journal, the timer rows and the outbox rows together.
+public struct IncidentStore: Sendable {
+    public struct VersionConflict: Error, CustomStringConvertible {
+        public let incidentID: UUID
+        public var description: String { "incident \(incidentID) was changed by another writer" }
+    }
+
+    /// A second open incident with the same dedup key was refused by the unique index.
+    public struct DuplicateOpenIncident: Error {}
+
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    // MARK: Reading
+
+    static let columns = """
+        tenant_id, id, number, service_id, workflow, title, severity, dedup_key, is_open, version, snapshot::text AS snapshot,
+        created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by
+        """
+
+    public func incident(id: UUID, tenantID: String? = nil) async throws -> IncidentRecord? {
+        let rows: PostgresRowSequence
+        if let tenantID {
+            rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE tenant_id = \(tenantID) AND id = \(id)", logger: logger)
+        } else {
+            rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE id = \(id)", logger: logger)
+        }
+        for try await row in rows { return try Self.record(row) }
+        return nil
+    }
+
+    public func openIncident(tenantID: String, serviceID: String, dedupKey: String) async throws -> IncidentRecord? {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.columns) FROM incidents WHERE tenant_id = \(tenantID) AND service_id = \(serviceID) AND dedup_key = \(dedupKey) AND is_open",
+            logger: logger
+        )
+        for try await row in rows { return try Self.record(row) }
+        return nil
+    }
+
+    public func journal(tenantID: String, incidentID: UUID) async throws -> [JournalRecord] {
+        let rows = try await client.query(
+            "SELECT id, kind, actor, detail::text, at FROM incident_journal WHERE tenant_id = \(tenantID) AND incident_id = \(incidentID) ORDER BY id",
+            logger: logger
+        )
+        var entries: [JournalRecord] = []
+        for try await (id, kind, actor, detail, at) in rows.decode((Int64, String, String?, String, Date).self) {
+            let fields = (try? JSONDecoder().decode([String: String].self, from: Data(detail.utf8))) ?? [:]
+            entries.append(JournalRecord(id: id, kind: kind, actor: actor, detail: fields, at: Timestamp(at)))
+        }
+        return entries
+    }
+
+    /// The service, its policy, layers, and the technicians (with contact methods) each layer pages.
+    public func service(tenantID: String, id: String) async throws -> ServiceContext? {
+        let rows = try await client.query(
+            """
+            SELECT s.id, s.name, s.workflow, s.ack_timeout_seconds, s.auto_resolve_seconds, p.id, p.repeat_count,
+              COALESCE((SELECT json_agg(json_build_object(
+                  'position', l.position, 'delay', l.delay_seconds,
+                  'technicians', COALESCE((
+                    SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'contact_methods', COALESCE((
+                        SELECT json_agg(json_build_object('id', c.id, 'type', c.type, 'address', c.address) ORDER BY c.id)
+                        FROM contact_methods c WHERE c.tenant_id = t.tenant_id AND c.technician_id = t.id), '[]'::json)) ORDER BY et.target_id)
+                    FROM escalation_targets et JOIN technicians t ON t.tenant_id = et.tenant_id AND t.id = et.target_id
+                    WHERE et.tenant_id = l.tenant_id AND et.policy_id = l.policy_id AND et.position = l.position
+                      AND et.target_type = 'technician'), '[]'::json)
+                ) ORDER BY l.position)
+                FROM escalation_layers l WHERE l.tenant_id = p.tenant_id AND l.policy_id = p.id), '[]'::json)::text
+            FROM services s JOIN escalation_policies p ON p.tenant_id = s.tenant_id AND p.id = s.escalation_policy_id
+            WHERE s.tenant_id = \(tenantID) AND s.id = \(id)
+            """,
+            logger: logger
+        )
+        for try await (serviceID, name, workflow, ack, autoResolve, policyID, repeatCount, layersJSON) in rows.decode((String, String, String, Int32?, Int32?, String, Int32, String).self) {
+            let layers = try JSONDecoder().decode([LayerJSON].self, from: Data(layersJSON.utf8))
+            return ServiceContext(
+                tenantID: tenantID, id: serviceID, name: name, workflow: workflow,
+                ackTimeout: ack.map { .seconds(Int64($0)) }, autoResolve: autoResolve.map { .seconds(Int64($0)) },
+                policy: PolicyContext(id: policyID, repeatCount: Int(repeatCount), layers: layers.map { layer in
+                    LayerContext(position: layer.position, delay: .seconds(layer.delay), technicians: layer.technicians.map { t in
+                        TechnicianContact(id: t.id, name: t.name, contactMethods: t.contact_methods.map { ContactMethod(id: $0.id, type: $0.type, address: $0.address) })
+                    })
+                })
+            )
+        }
+        return nil
+    }
+
+    private struct LayerJSON: Decodable {
+        struct Technician: Decodable {
+            struct Method: Decodable { var id, type, address: String }
+            var id, name: String
+            var contact_methods: [Method]
+        }
+        var position: Int
+        var delay: Int64
+        var technicians: [Technician]
+    }
+
+    // MARK: Writing
+
+    /// Inserts a new incident with the outcome of entering its workflow. Throws ``DuplicateOpenIncident`` when an
+    /// open incident with the same service and dedup key exists (the caller folds the alert into that one).
+    /// `outbox` builds the rows once the incident's number is known (payloads carry it).
+    public func create(_ record: IncidentRecord, outcome: WorkflowOutcome, outbox makeOutbox: (IncidentRecord) -> [OutboxDraft]) async throws -> (IncidentRecord, [OutboxDraft]) {
+        var record = record
+        var outbox: [OutboxDraft] = []
+        do {
+            try await client.withTransaction(logger: logger) { tx in
+                let numbers = try await tx.query(
+                    """
+                    INSERT INTO incident_counters (tenant_id, last_number) VALUES (\(record.tenantID), 1)
+                    ON CONFLICT (tenant_id) DO UPDATE SET last_number = incident_counters.last_number + 1 RETURNING last_number
+                    """,
+                    logger: logger
+                )
+                for try await number in numbers.decode(Int64.self) { record.number = number }
+                let snapshot = try Self.json(record.snapshot)
+                try await tx.query(
+                    """
+                    INSERT INTO incidents (tenant_id, id, number, service_id, workflow, title, severity, dedup_key, state, is_open, version,
+                                           snapshot, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by)
+                    VALUES (\(record.tenantID), \(record.id), \(record.number), \(record.serviceID), \(record.workflow), \(record.title),
+                            \(record.severity.rawValue), \(record.dedupKey), \(record.state), \(record.isOpen), \(record.version),
+                            \(snapshot)::jsonb, \(record.createdAt.date), \(record.updatedAt.date), \(record.acknowledgedAt?.date),
+                            \(record.acknowledgedBy), \(record.resolvedAt?.date), \(record.resolvedBy))
+                    """,
+                    logger: logger
+                )
+                outbox = makeOutbox(record)
+                try await Self.write(outcome: outcome, outbox: outbox, cancelPages: false, incident: record, on: tx, logger: logger)
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "incidents_open_dedup" {
+            throw DuplicateOpenIncident()
+        } catch let error as PostgresTransactionError {
+            if let psql = error.closureError as? PSQLError, psql.serverInfo?[.sqlState] == "23505", psql.serverInfo?[.constraintName] == "incidents_open_dedup" {
+                throw DuplicateOpenIncident()
+            }
+            throw error
+        }
+        return (record, outbox)
+    }
+
+    /// Writes an applied outcome: the row only if still at `expectedVersion` (else ``VersionConflict``), then the
+    /// journal, timers and outbox. Returns the record at its new version.
+    public func commit(_ record: IncidentRecord, expectedVersion: Int64, outcome: WorkflowOutcome, outbox: [OutboxDraft], cancelPages: Bool) async throws -> IncidentRecord {
+        var updated = record
+        updated.version = expectedVersion + 1
+        let snapshot = try Self.json(record.snapshot)
+        do {
+            try await client.withTransaction(logger: logger) { tx in
+                let rows = try await tx.query(
+                    """
+                    UPDATE incidents SET state = \(record.state), is_open = \(record.isOpen), snapshot = \(snapshot)::jsonb,
+                        version = version + 1, updated_at = \(record.updatedAt.date),
+                        acknowledged_at = \(record.acknowledgedAt?.date), acknowledged_by = \(record.acknowledgedBy),
+                        resolved_at = \(record.resolvedAt?.date), resolved_by = \(record.resolvedBy)
+                    WHERE tenant_id = \(record.tenantID) AND id = \(record.id) AND version = \(expectedVersion)
+                    RETURNING version
+                    """,
+                    logger: logger
+                )
+                var found = false
+                for try await _ in rows { found = true }
+                guard found else { throw VersionConflict(incidentID: record.id) }
+                try await Self.write(outcome: outcome, outbox: outbox, cancelPages: cancelPages, incident: record, on: tx, logger: logger)
+            }
+        } catch let error as PostgresTransactionError {
+            if let conflict = error.closureError as? VersionConflict { throw conflict }
+            throw error
+        }
+        return updated
+    }
+
+    /// What a locked command decided to write.
+    public struct LockedChange: Sendable {
+        public var record: IncidentRecord
+        public var outcome: WorkflowOutcome
+        public var outbox: [OutboxDraft]
+        public var cancelPages: Bool
+        public init(record: IncidentRecord, outcome: WorkflowOutcome, outbox: [OutboxDraft], cancelPages: Bool) {
+            self.record = record
+            self.outcome = outcome
+            self.outbox = outbox
+            self.cancelPages = cancelPages
+        }
+    }
+
+    /// The pessimistic path, for when optimistic commits keep conflicting: reads the incident `FOR UPDATE`,
+    /// lets `decide` (pure, synchronous) compute the change from that fresh row, and writes it in the same
+    /// transaction, so it cannot conflict. Returns the row before and, when `decide` changed it, after.
+    public func withLockedIncident(
+        id: UUID, tenantID: String, _ decide: @Sendable (IncidentRecord) throws -> LockedChange?
+    ) async throws -> (before: IncidentRecord, after: IncidentRecord?)? {
+        try await client.withTransaction(logger: logger) { tx -> (before: IncidentRecord, after: IncidentRecord?)? in
+            let rows = try await tx.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE tenant_id = \(tenantID) AND id = \(id) FOR UPDATE", logger: logger)
+            var current: IncidentRecord?
+            for try await row in rows { current = try Self.record(row) }
+            guard let current else { return nil }
+            guard let change = try decide(current) else { return (current, nil) }
+            let snapshot = try Self.json(change.record.snapshot)
+            let r = change.record
+            try await tx.query(
+                """
+                UPDATE incidents SET state = \(r.state), is_open = \(r.isOpen), snapshot = \(snapshot)::jsonb,
+                    version = version + 1, updated_at = \(r.updatedAt.date),
+                    acknowledged_at = \(r.acknowledgedAt?.date), acknowledged_by = \(r.acknowledgedBy),
+                    resolved_at = \(r.resolvedAt?.date), resolved_by = \(r.resolvedBy)
+                WHERE tenant_id = \(r.tenantID) AND id = \(r.id)
+                """,
+                logger: logger
+            )
+            try await Self.write(outcome: change.outcome, outbox: change.outbox, cancelPages: change.cancelPages, incident: r, on: tx, logger: logger)
+            var after = r
+            after.version = current.version + 1
+            return (current, after)
+        }
+    }
+
+    /// Drops a timer row that fired stale (its generation is no longer armed), so it does not fire again.
+    public func deleteTimer(tenantID: String, incidentID: UUID, name: String, generation: Int64) async throws {
+        try await client.query(
+            "DELETE FROM incident_timers WHERE tenant_id = \(tenantID) AND incident_id = \(incidentID) AND name = \(name) AND generation = \(generation)",
+            logger: logger
+        )
+    }
+
+    static func write(outcome: WorkflowOutcome, outbox: [OutboxDraft], cancelPages: Bool, incident: IncidentRecord, on tx: PostgresConnection, logger: Logger) async throws {
+        let tenant = incident.tenantID
+        let id = incident.id
+        let sequence = outcome.snapshot.sequence
+        if !outcome.journal.isEmpty {
+            let kinds = outcome.journal.map(\.kind)
+            let actors = outcome.journal.map { $0.actor ?? "" }
+            let details = try outcome.journal.map { try json($0.detail) }
+            try await tx.query(
+                """
+                INSERT INTO incident_journal (tenant_id, incident_id, sequence, kind, actor, detail, at)
+                SELECT \(tenant), \(id), \(sequence), k, NULLIF(a, ''), d::jsonb, \(incident.updatedAt.date)
+                FROM unnest(\(kinds)::text[], \(actors)::text[], \(details)::text[]) WITH ORDINALITY AS j(k, a, d, n) ORDER BY n
+                """,
+                logger: logger
+            )
+        }
+        var armedNames: [String] = [], generations: [Int64] = [], dues: [Int64] = [], cancelled: [String] = []
+        for change in outcome.timerChanges {
+            switch change {
+            case .arm(let name, let generation, let dueAt):
+                armedNames.append(name); generations.append(generation); dues.append(dueAt.microseconds)
+            case .cancel(let name):
+                cancelled.append(name)
+            }
+        }
+        if !cancelled.isEmpty {
+            try await tx.query("DELETE FROM incident_timers WHERE tenant_id = \(tenant) AND incident_id = \(id) AND name = ANY(\(cancelled)::text[])", logger: logger)
+        }
+        if !armedNames.isEmpty {
+            try await tx.query(
+                """
+                INSERT INTO incident_timers (tenant_id, incident_id, name, generation, due_at)
+                SELECT \(tenant), \(id), n, g, to_timestamp(d / 1000000.0)
+                FROM unnest(\(armedNames)::text[], \(generations)::bigint[], \(dues)::bigint[]) AS t(n, g, d)
+                ON CONFLICT (tenant_id, incident_id, name) DO UPDATE
+                  SET generation = EXCLUDED.generation, due_at = EXCLUDED.due_at, claimed_until = NULL, claimed_by = NULL
+                """,
+                logger: logger
+            )
+            try await tx.query("SELECT pg_notify('oncall_timers', \(String(dues.min()!)))", logger: logger)
+        }
+        if cancelPages {
+            try await tx.query(
+                """
+                DELETE FROM outbox WHERE tenant_id = \(tenant) AND incident_id = \(id) AND channel LIKE 'page:%'
+                  AND status = 'pending' AND attempts = 0 AND (locked_until IS NULL OR locked_until < now())
+                """,
+                logger: logger
+            )
+        }
+        if !outbox.isEmpty {
+            try await tx.query(
+                """
+                INSERT INTO outbox (tenant_id, incident_id, sequence, position, channel, kind, payload, idempotency_key, next_attempt_at, created_at)
+                SELECT \(tenant), \(id), \(sequence), p, c, k, pl::jsonb, ik, to_timestamp(nb / 1000000.0), \(incident.updatedAt.date)
+                FROM unnest(\(outbox.map { Int32($0.position) })::int[], \(outbox.map(\.channel))::text[], \(outbox.map(\.kind))::text[],
+                            \(outbox.map(\.payload))::text[], \(outbox.map(\.idempotencyKey))::text[], \(outbox.map(\.notBefore.microseconds))::bigint[])
+                     WITH ORDINALITY AS o(p, c, k, pl, ik, nb, n)
+                ORDER BY n
+                ON CONFLICT (idempotency_key) DO NOTHING
+                """,
+                logger: logger
+            )
+            try await tx.query("SELECT pg_notify('oncall_outbox', '')", logger: logger)
+        }
+    }
+
+    // MARK: Rows and JSON
+
+    static func record(_ row: PostgresRow) throws -> IncidentRecord {
+        let r = row.makeRandomAccess()
+        let snapshotText = try r["snapshot"].decode(String.self)
+        return IncidentRecord(
+            tenantID: try r["tenant_id"].decode(String.self),
+            id: try r["id"].decode(UUID.self),
+            number: try r["number"].decode(Int64.self),
+            serviceID: try r["service_id"].decode(String.self),
+            workflow: try r["workflow"].decode(String.self),
+            title: try r["title"].decode(String.self),
+            severity: Severity(rawValue: try r["severity"].decode(String.self)) ?? .medium,
+            dedupKey: try r["dedup_key"].decode(String?.self),
+            isOpen: try r["is_open"].decode(Bool.self),
+            version: try r["version"].decode(Int64.self),
+            snapshot: try JSONDecoder().decode(IncidentSnapshot.self, from: Data(snapshotText.utf8)),
+            createdAt: Timestamp(try r["created_at"].decode(Date.self)),
+            updatedAt: Timestamp(try r["updated_at"].decode(Date.self)),
+            acknowledgedAt: try r["acknowledged_at"].decode(Date?.self).map(Timestamp.init),
+            acknowledgedBy: try r["acknowledged_by"].decode(String?.self),
+            resolvedAt: try r["resolved_at"].decode(Date?.self).map(Timestamp.init),
+            resolvedBy: try r["resolved_by"].decode(String?.self)
+        )
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,122 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+
+/// The outbox as a work queue: claim due rows with a lease, then record what delivery did.
+public struct OutboxQueue: Sendable {
+    /// A claimed row: deliver it, then call ``delivered(_:)``, ``retry(_:after:error:)`` or ``dead(_:error:)``.
+    public struct Claim: Sendable, Equatable {
+        public var tenantID: String
+        public var id: Int64
+        public var incidentID: UUID
+        public var channel: String
+        public var kind: String
+        public var payload: String
+        public var idempotencyKey: String
+        /// Including this one.
+        public var attempts: Int
+    }
+
+    public let client: PostgresClient
+    public let logger: Logger
+    /// Who holds the lease (node name), for ops.
+    public let node: String
+
+    public init(client: PostgresClient, logger: Logger, node: String) {
+        self.client = client
+        self.logger = logger
+        self.node = node
+    }
+
+    /// Claims up to `limit` due rows. A row is due when its time has come, nobody holds a live lease on it, and no
+    /// earlier row of the same incident and channel is still waiting (pending or dead): order per incident.
+    public func claim(limit: Int, lease: Duration) async throws -> [Claim] {
+        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let rows = try await client.query(
+            """
+            WITH due AS (
+                SELECT o.tenant_id, o.id FROM outbox o
+                WHERE o.status = 'pending' AND o.next_attempt_at <= now()
+                  AND (o.locked_until IS NULL OR o.locked_until < now())
+                  AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.incident_id = o.incident_id AND e.channel = o.channel AND e.id < o.id)
+                ORDER BY o.next_attempt_at, o.id
+                LIMIT \(limit)
+                FOR UPDATE OF o SKIP LOCKED
+            )
+            UPDATE outbox SET locked_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(node), attempts = attempts + 1
+            FROM due WHERE outbox.tenant_id = due.tenant_id AND outbox.id = due.id
+            RETURNING outbox.tenant_id, outbox.id, outbox.incident_id, outbox.channel, outbox.kind, outbox.payload::text,
+                      outbox.idempotency_key, outbox.attempts
+            """,
+            logger: logger
+        )
+        var claims: [Claim] = []
+        for try await (tenant, id, incident, channel, kind, payload, key, attempts) in rows.decode((String, Int64, UUID, String, String, String, String, Int32).self) {
+            claims.append(Claim(tenantID: tenant, id: id, incidentID: incident, channel: channel, kind: kind, payload: payload, idempotencyKey: key, attempts: Int(attempts)))
+        }
+        return claims.sorted { $0.id < $1.id }
+    }
+
+    /// Moves a delivered row out of the hot table (into `outbox_delivered`) and notes it in the timeline.
+    public func delivered(_ claim: Claim, journalKind: String, detail: [String: String]) async throws {
+        let detailJSON = try IncidentStore.json(detail)
+        try await client.withTransaction(logger: logger) { tx in
+            try await tx.query(
+                """
+                WITH moved AS (DELETE FROM outbox WHERE tenant_id = \(claim.tenantID) AND id = \(claim.id) AND locked_by = \(node) RETURNING *)
+                INSERT INTO outbox_delivered (tenant_id, id, incident_id, channel, kind, payload, idempotency_key, attempts, created_at, delivered_at)
+                SELECT tenant_id, id, incident_id, channel, kind, payload, idempotency_key, attempts, created_at, now() FROM moved
+                """,
+                logger: logger
+            )
+            try await journal(tx, claim, kind: journalKind, detail: detailJSON)
+        }
+    }
+
+    /// Releases the lease and schedules another attempt.
+    public func retry(_ claim: Claim, after delay: Duration, error: String) async throws {
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        try await client.query(
+            """
+            UPDATE outbox SET locked_until = NULL, locked_by = NULL, last_error = \(error),
+                next_attempt_at = now() + make_interval(secs => \(seconds))
+            WHERE tenant_id = \(claim.tenantID) AND id = \(claim.id)
+            """,
+            logger: logger
+        )
+    }
+
+    /// Gives up on a row: it stays, as a dead letter, until ops retry it; later rows of its channel wait behind it.
+    public func dead(_ claim: Claim, error: String) async throws {
+        let detailJSON = try IncidentStore.json(["kind": claim.kind, "channel": claim.channel, "error": error, "attempts": String(claim.attempts)])
+        try await client.withTransaction(logger: logger) { tx in
+            try await tx.query(
+                "UPDATE outbox SET status = 'dead', locked_until = NULL, locked_by = NULL, last_error = \(error) WHERE tenant_id = \(claim.tenantID) AND id = \(claim.id)",
+                logger: logger
+            )
+            try await journal(tx, claim, kind: "delivery.dead", detail: detailJSON)
+        }
+    }
+
+    private func journal(_ tx: PostgresConnection, _ claim: Claim, kind: String, detail: String) async throws {
+        try await tx.query(
+            """
+            INSERT INTO incident_journal (tenant_id, incident_id, sequence, kind, actor, detail, at)
+            VALUES (\(claim.tenantID), \(claim.incidentID), NULL, \(kind), 'system', \(detail)::jsonb, now())
+            """,
+            logger: logger
+        )
+    }
+
+    /// When the next pending row becomes due (for sleeping until then), if any.
+    public func nextDue() async throws -> Date? {
+        let rows = try await client.query("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'", logger: logger)
+        for try await due in rows.decode(Date?.self) { return due }
+        return nil
+    }
+
+    /// Delivered rows older than `age` leave the archive.
+    public func prune(olderThan age: Duration) async throws {
+        try await client.query("DELETE FROM outbox_delivered WHERE delivered_at < now() - make_interval(secs => \(Double(age.components.seconds)))", logger: logger)
+    }
+}

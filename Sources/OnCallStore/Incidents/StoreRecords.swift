@@ -1,0 +1,129 @@
+public import Foundation
+public import OnCallCore
+
+/// An incident as stored: identity, workflow snapshot, and the columns the API shows.
+public struct IncidentRecord: Sendable, Equatable {
+    public var tenantID: String
+    public var id: UUID
+    public var number: Int64
+    public var serviceID: String
+    public var workflow: String
+    public var title: String
+    public var severity: Severity
+    public var dedupKey: String?
+    public var isOpen: Bool
+    /// Optimistic fencing: the version this copy was read at.
+    public var version: Int64
+    public var snapshot: IncidentSnapshot
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    public var acknowledgedAt: Timestamp?
+    public var acknowledgedBy: String?
+    public var resolvedAt: Timestamp?
+    public var resolvedBy: String?
+
+    public var state: String { snapshot.state }
+
+    public init(
+        tenantID: String, id: UUID, number: Int64, serviceID: String, workflow: String, title: String, severity: Severity,
+        dedupKey: String?, isOpen: Bool, version: Int64, snapshot: IncidentSnapshot, createdAt: Timestamp, updatedAt: Timestamp,
+        acknowledgedAt: Timestamp? = nil, acknowledgedBy: String? = nil, resolvedAt: Timestamp? = nil, resolvedBy: String? = nil
+    ) {
+        self.tenantID = tenantID
+        self.id = id
+        self.number = number
+        self.serviceID = serviceID
+        self.workflow = workflow
+        self.title = title
+        self.severity = severity
+        self.dedupKey = dedupKey
+        self.isOpen = isOpen
+        self.version = version
+        self.snapshot = snapshot
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.acknowledgedAt = acknowledgedAt
+        self.acknowledgedBy = acknowledgedBy
+        self.resolvedAt = resolvedAt
+        self.resolvedBy = resolvedBy
+    }
+}
+
+/// What the engine needs to know about a service to run its incidents.
+public struct ServiceContext: Sendable, Equatable {
+    public var tenantID: String
+    public var id: String
+    public var name: String
+    public var workflow: String
+    public var ackTimeout: Duration?
+    public var autoResolve: Duration?
+    public var policy: PolicyContext
+}
+
+public struct PolicyContext: Sendable, Equatable {
+    public var id: String
+    public var repeatCount: Int
+    public var layers: [LayerContext]
+}
+
+public struct LayerContext: Sendable, Equatable {
+    public var position: Int
+    public var delay: Duration
+    public var technicians: [TechnicianContact]
+}
+
+/// A technician to page and the ways to reach them.
+public struct TechnicianContact: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var contactMethods: [ContactMethod]
+}
+
+public struct ContactMethod: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    public var address: String
+}
+
+/// One outbox row to write with a commit.
+public struct OutboxDraft: Sendable, Equatable {
+    public var position: Int
+    /// Delivery order is kept per incident within a channel (`page:<contact method>`, `hub`, `psa`).
+    public var channel: String
+    public var kind: String
+    /// JSON text.
+    public var payload: String
+    public var idempotencyKey: String
+    /// When it may first be sent (later than now for a notification rule's delay).
+    public var notBefore: Timestamp
+
+    public init(position: Int, channel: String, kind: String, payload: String, idempotencyKey: String, notBefore: Timestamp) {
+        self.position = position
+        self.channel = channel
+        self.kind = kind
+        self.payload = payload
+        self.idempotencyKey = idempotencyKey
+        self.notBefore = notBefore
+    }
+}
+
+/// A timeline entry as read back.
+public struct JournalRecord: Sendable, Equatable {
+    public var id: Int64
+    public var kind: String
+    public var actor: String?
+    public var detail: [String: String]
+    public var at: Timestamp
+}
+
+extension Timestamp {
+    public init(_ date: Date) {
+        self.init(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+
+    public var date: Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
+}
+
+extension Duration {
+    var wholeSeconds: Int { Int(components.seconds) }
+}

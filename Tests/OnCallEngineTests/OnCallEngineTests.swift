@@ -1,2 +1,0 @@
-// Tests for OnCallEngine arrive with the code they test.
-import Testing
