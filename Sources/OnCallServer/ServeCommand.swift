@@ -40,11 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
         try await MigrateCommand.apply(database, runner: runner, logger: logger)
 
         let client = Database.makeClient(database.url, logger: logger)
+        var settings = IncidentEngine.Settings(node: configuration.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(getpid())", publicURL: configuration.publicURL)
+        settings.lease = configuration.claimLease
         let engine = IncidentEngine(
             client: client,
             workflows: workflows,
             deliverers: ["page.webhook": WebhookPageDeliverer()],
-            settings: .init(node: configuration.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(getpid())", publicURL: configuration.publicURL),
+            settings: settings,
             logger: logger
         )
 

@@ -21,3 +21,32 @@ enum MigrationRows {
         }
     }
 }
+
+/// Small SQL reads for process tests.
+enum SQL {
+    static func strings(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
+        let connection = try await PostgresConnection.connect(configuration: Database.connectionConfiguration(for: url), id: 9, logger: TestDatabase.logger)
+        var values: [String] = []
+        do {
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).decode(String?.self) {
+                values.append(value ?? "")
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+        return values
+    }
+
+    static func waitUntil(_ url: DatabaseURL, _ sql: String, equals expected: Int, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var last = ""
+        while ContinuousClock.now < deadline {
+            last = try await strings(url, "SELECT (\(sql))::text").first ?? ""
+            if last == String(expected) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSupportError("\(sql) stayed \(last), expected \(expected)")
+    }
+}

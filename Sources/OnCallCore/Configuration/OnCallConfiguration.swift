@@ -62,6 +62,8 @@ public struct OnCallConfiguration: Sendable {
     public var workflowsDirectory: String?
     /// `ONCALL_NODE_NAME`: this node in leases and logs (default host name and process id).
     public var nodeName: String?
+    /// `ONCALL_CLAIM_LEASE`: how long a node holds a claimed timer or outbox row before another may take it (30s).
+    public var claimLease: Duration = .seconds(30)
     /// `ONCALL_LOG_LEVEL` (trace … critical), default info.
     public var logLevel: String = "info"
 
@@ -117,6 +119,12 @@ public struct OnCallConfiguration: Sendable {
         opsAPIKey = env["OPS_API_KEY"].map(Secret.init)
         workflowsDirectory = env["ONCALL_WORKFLOWS_DIR"]
         nodeName = env["ONCALL_NODE_NAME"]
+        if let lease = env["ONCALL_CLAIM_LEASE"] {
+            guard let duration = DurationText.parse(lease), duration >= .seconds(1), duration <= .seconds(3600) else {
+                throw fail("ONCALL_CLAIM_LEASE", "'\(lease)' is not a duration from 1s to 1h (for example 30s)")
+            }
+            claimLease = duration
+        }
         if let level = env["ONCALL_LOG_LEVEL"] {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(level.lowercased()) else {
@@ -149,6 +157,7 @@ public struct OnCallConfiguration: Sendable {
             ("OPS_API_KEY", secret(opsAPIKey)),
             ("ONCALL_WORKFLOWS_DIR", workflowsDirectory ?? "./workflows"),
             ("ONCALL_NODE_NAME", nodeName ?? "host name and process id"),
+            ("ONCALL_CLAIM_LEASE", DurationText.format(claimLease)),
             ("ONCALL_LOG_LEVEL", logLevel),
         ]
     }
