@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OnCallCore
 import OnCallStore
+import Synchronization
 
 /// What every incident actor shares: the store, the workflows, the planner, the clock, and the hooks that wake
 /// this node's timer service and outbox relay after a commit.
@@ -12,6 +13,8 @@ final class EngineCore: Sendable {
     let clock: @Sendable () -> Timestamp
     let logger: Logger
     let committed: @Sendable (_ outboxRows: Int, _ earliestTimer: Timestamp?) -> Void
+    let group: GroupCommit
+    private let services = Mutex<[String: (service: ServiceContext, expires: ContinuousClock.Instant)]>([:])
 
     init(
         store: IncidentStore, workflows: WorkflowRegistry, planner: OutboxPlanner, clock: @escaping @Sendable () -> Timestamp,
@@ -23,6 +26,7 @@ final class EngineCore: Sendable {
         self.clock = clock
         self.logger = logger
         self.committed = committed
+        self.group = GroupCommit(store: store)
     }
 
     func interpreter(_ name: String) throws -> WorkflowInterpreter {
@@ -30,10 +34,15 @@ final class EngineCore: Sendable {
         return interpreter
     }
 
+    /// Services change rarely and every command needs one: read through a cache that forgets after 5 s.
     func service(_ tenantID: String, _ id: String) async throws -> ServiceContext {
+        let key = tenantID + "\u{0}" + id
+        let now = ContinuousClock.now
+        if let cached = services.withLock({ $0[key] }), cached.expires > now { return cached.service }
         guard let service = try await store.service(tenantID: tenantID, id: id) else {
             throw EngineError(message: "service '\(id)' of tenant '\(tenantID)' does not exist")
         }
+        services.withLock { $0[key] = (service, now + .seconds(5)) }
         return service
     }
 
@@ -44,8 +53,12 @@ final class EngineCore: Sendable {
         let service = try await service(current.tenantID, current.serviceID)
         let decision = decide(event, current, interpreter: interpreter, service: service, now: clock())
         guard case .change(let change) = decision else { return try await finish(decision, event: event, current: current) }
-        let saved = try await store.commit(change.record, expectedVersion: current.version, outcome: change.outcome, outbox: change.outbox, cancelPages: change.cancelPages)
+        guard try await group.commits.submit(.init(change: change, expectedVersion: current.version)) else {
+            throw IncidentStore.VersionConflict(incidentID: current.id)
+        }
         committed(change.outbox.count, Self.earliestArmed(change.outcome))
+        var saved = change.record
+        saved.version = current.version + 1
         return .applied(saved)
     }
 

@@ -34,7 +34,7 @@ actor IncidentActor {
             lastActive.store(Int64(DispatchTime.now().uptimeNanoseconds), ordering: .relaxed)
             pending.wrappingSubtract(1, ordering: .relaxed)
         }
-        if record == nil { record = try await core.store.incident(id: id) }
+        if record == nil { record = try await core.group.loads.submit(id) }
         guard let current = record, tenantID == nil || current.tenantID == tenantID else { return .notFound }
         do {
             let result = try await core.apply(event, to: current)

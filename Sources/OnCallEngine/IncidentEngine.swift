@@ -113,9 +113,16 @@ public final class IncidentEngine: Sendable {
     /// Actors in memory now.
     public var activeActors: Int { directory.activeCount }
 
+    /// Drops actors idle for at least `idle` (the passivation service does this every 30 s).
+    @discardableResult
+    public func passivate(idleFor idle: Duration) -> Int { directory.passivate(idleAfter: idle) }
+
     /// Opens an incident, or folds the alert into the open incident with the same dedup key.
     public func trigger(_ request: TriggerRequest) async throws -> TriggerResult {
-        guard let service = try await core.store.service(tenantID: request.tenantID, id: request.serviceID) else {
+        let service: ServiceContext
+        do {
+            service = try await core.service(request.tenantID, request.serviceID)
+        } catch is EngineError {
             throw UnknownService(serviceID: request.serviceID)
         }
         let interpreter = try core.interpreter(service.workflow)

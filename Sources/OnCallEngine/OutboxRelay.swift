@@ -31,9 +31,15 @@ struct OutboxRelay: Service {
                         await engine.relayWake.wait(timeout: wait)
                         continue
                     }
-                    await withTaskGroup(of: Void.self) { group in
+                    let finished = await withTaskGroup(of: OutboxQueue.Finished?.self) { group in
                         for claim in claims { group.addTask { await process(claim, queue: queue) } }
+                        var finished: [OutboxQueue.Finished] = []
+                        for await item in group { if let item { finished.append(item) } }
+                        return finished
                     }
+                    // Every delivered row of the batch leaves the table in one transaction. If that fails,
+                    // the leases run out and the rows are sent again with the same Idempotency-Key.
+                    try await queue.delivered(finished)
                 } catch {
                     engine.logger.warning("outbox relay: \(error)")
                     await engine.relayWake.wait(timeout: .seconds(1))
@@ -44,7 +50,8 @@ struct OutboxRelay: Service {
         }
     }
 
-    private func process(_ claim: OutboxQueue.Claim, queue: OutboxQueue) async {
+    /// Delivers one row; returns it when it is done (delivered or skipped), after recording a retry or a dead letter otherwise.
+    private func process(_ claim: OutboxQueue.Claim, queue: OutboxQueue) async -> OutboxQueue.Finished? {
         let family = String(claim.kind.prefix { $0 != "." })
         let result: DeliveryResult
         if let deliverer = engine.deliverer(for: claim.kind) {
@@ -60,10 +67,10 @@ struct OutboxRelay: Service {
             switch result {
             case .delivered(let outcome):
                 detail["result"] = outcome
-                try await queue.delivered(claim, journalKind: "\(family).delivered", detail: detail)
+                return OutboxQueue.Finished(claim: claim, journalKind: "\(family).delivered", detail: detail)
             case .skipped(let reason):
                 detail["reason"] = reason
-                try await queue.delivered(claim, journalKind: "\(family).skipped", detail: detail)
+                return OutboxQueue.Finished(claim: claim, journalKind: "\(family).skipped", detail: detail)
             case .retry(let error, let after):
                 if claim.attempts >= engine.settings.retry.maxAttempts {
                     try await queue.dead(claim, error: error)
@@ -77,5 +84,6 @@ struct OutboxRelay: Service {
             // The lease runs out and the row is claimed again: at least once, with the same Idempotency-Key.
             engine.logger.error("outbox row \(claim.id): recording the result failed: \(error)")
         }
+        return nil
     }
 }

@@ -37,8 +37,12 @@ public struct WorkflowInterpreter: Sendable {
             guard snapshot.timers[name]?.generation == generation, let timer = workflow.timer(name, in: state.name) else {
                 return unchanged(.staleTimer)
             }
+            let due = snapshot.timers[name]!.dueAt
             run.snapshot.timers[name] = nil
-            run.journal.append(JournalEntry(kind: "timer.fired", actor: "system", detail: ["timer": name]))
+            // How late it fired is kept with it: ops see it in the timeline, benchmarks read it.
+            run.journal.append(JournalEntry(kind: "timer.fired", actor: "system", detail: [
+                "timer": name, "due_us": String(due.microseconds), "late_ms": String((now - due).microseconds / 1000),
+            ]))
             candidates = timer.then
         } else {
             guard let handlers = state.handlers[event.name] else {

@@ -8,6 +8,7 @@ public import PostgresNIO
 public struct IncidentStore: Sendable {
     public struct VersionConflict: Error, CustomStringConvertible {
         public let incidentID: UUID
+        public init(incidentID: UUID) { self.incidentID = incidentID }
         public var description: String { "incident \(incidentID) was changed by another writer" }
     }
 
@@ -140,7 +141,7 @@ public struct IncidentStore: Sendable {
                     logger: logger
                 )
                 outbox = makeOutbox(record)
-                try await Self.write(outcome: outcome, outbox: outbox, cancelPages: false, incident: record, on: tx, logger: logger)
+                try await Self.write([LockedChange(record: record, outcome: outcome, outbox: outbox, cancelPages: false)], on: tx, logger: logger)
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "incidents_open_dedup" {
             throw DuplicateOpenIncident()
@@ -156,32 +157,67 @@ public struct IncidentStore: Sendable {
     /// Writes an applied outcome: the row only if still at `expectedVersion` (else ``VersionConflict``), then the
     /// journal, timers and outbox. Returns the record at its new version.
     public func commit(_ record: IncidentRecord, expectedVersion: Int64, outcome: WorkflowOutcome, outbox: [OutboxDraft], cancelPages: Bool) async throws -> IncidentRecord {
+        let change = LockedChange(record: record, outcome: outcome, outbox: outbox, cancelPages: cancelPages)
+        guard try await commitBatch([.init(change: change, expectedVersion: expectedVersion)]) == [true] else {
+            throw VersionConflict(incidentID: record.id)
+        }
         var updated = record
         updated.version = expectedVersion + 1
-        let snapshot = try Self.json(record.snapshot)
-        do {
-            try await client.withTransaction(logger: logger) { tx in
-                let rows = try await tx.query(
-                    """
-                    UPDATE incidents SET state = \(record.state), is_open = \(record.isOpen), snapshot = \(snapshot)::jsonb,
-                        version = version + 1, updated_at = \(record.updatedAt.date),
-                        acknowledged_at = \(record.acknowledgedAt?.date), acknowledged_by = \(record.acknowledgedBy),
-                        resolved_at = \(record.resolvedAt?.date), resolved_by = \(record.resolvedBy)
-                    WHERE tenant_id = \(record.tenantID) AND id = \(record.id) AND version = \(expectedVersion)
-                    RETURNING version
-                    """,
-                    logger: logger
-                )
-                var found = false
-                for try await _ in rows { found = true }
-                guard found else { throw VersionConflict(incidentID: record.id) }
-                try await Self.write(outcome: outcome, outbox: outbox, cancelPages: cancelPages, incident: record, on: tx, logger: logger)
-            }
-        } catch let error as PostgresTransactionError {
-            if let conflict = error.closureError as? VersionConflict { throw conflict }
-            throw error
-        }
         return updated
+    }
+
+    /// One change waiting for a group commit.
+    public struct BatchItem: Sendable {
+        public var change: LockedChange
+        public var expectedVersion: Int64
+        public init(change: LockedChange, expectedVersion: Int64) {
+            self.change = change
+            self.expectedVersion = expectedVersion
+        }
+    }
+
+    /// Group commit: many incidents' changes in one transaction. Each incident row is updated only if still at
+    /// its expected version; the result says, per item, whether it was written (false: a version conflict,
+    /// nothing of that item written). Everything of the written items commits together.
+    public func commitBatch(_ items: [BatchItem]) async throws -> [Bool] {
+        guard !items.isEmpty else { return [] }
+        let records = items.map(\.change.record)
+        let snapshots = try records.map { try Self.json($0.snapshot) }
+        let written: Set<UUID> = try await client.withTransaction(logger: logger) { tx in
+            let rows = try await tx.query(
+                """
+                UPDATE incidents SET state = u.state, is_open = u.is_open, snapshot = u.snapshot::jsonb, version = incidents.version + 1,
+                    updated_at = to_timestamp(u.updated / 1000000.0),
+                    acknowledged_at = to_timestamp(NULLIF(u.acked, -1) / 1000000.0), acknowledged_by = NULLIF(u.acked_by, ''),
+                    resolved_at = to_timestamp(NULLIF(u.resolved, -1) / 1000000.0), resolved_by = NULLIF(u.resolved_by, '')
+                FROM unnest(\(records.map(\.tenantID))::text[], \(records.map(\.id))::uuid[], \(items.map(\.expectedVersion))::bigint[],
+                            \(records.map(\.state))::text[], \(records.map(\.isOpen))::bool[], \(snapshots)::text[], \(records.map(\.updatedAt.microseconds))::bigint[],
+                            \(records.map { $0.acknowledgedAt?.microseconds ?? -1 })::bigint[], \(records.map { $0.acknowledgedBy ?? "" })::text[],
+                            \(records.map { $0.resolvedAt?.microseconds ?? -1 })::bigint[], \(records.map { $0.resolvedBy ?? "" })::text[])
+                     AS u(tenant_id, id, expected, state, is_open, snapshot, updated, acked, acked_by, resolved, resolved_by)
+                WHERE incidents.tenant_id = u.tenant_id AND incidents.id = u.id AND incidents.version = u.expected
+                RETURNING incidents.id
+                """,
+                logger: logger
+            )
+            var written = Set<UUID>()
+            for try await id in rows.decode(UUID.self) { written.insert(id) }
+            try await Self.write(items.map(\.change).filter { written.contains($0.record.id) }, on: tx, logger: logger)
+            return written
+        }
+        return records.map { written.contains($0.id) }
+    }
+
+    /// Reads many incidents in one query (for activating many actors at once).
+    public func incidents(ids: [UUID]) async throws -> [UUID: IncidentRecord] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE id = ANY(\(ids)::uuid[])", logger: logger)
+        var records: [UUID: IncidentRecord] = [:]
+        for try await row in rows {
+            let record = try Self.record(row)
+            records[record.id] = record
+        }
+        return records
     }
 
     /// What a locked command decided to write.
@@ -222,7 +258,7 @@ public struct IncidentStore: Sendable {
                 """,
                 logger: logger
             )
-            try await Self.write(outcome: change.outcome, outbox: change.outbox, cancelPages: change.cancelPages, incident: r, on: tx, logger: logger)
+            try await Self.write([change], on: tx, logger: logger)
             var after = r
             after.version = current.version + 1
             return (current, after)
@@ -237,65 +273,89 @@ public struct IncidentStore: Sendable {
         )
     }
 
-    static func write(outcome: WorkflowOutcome, outbox: [OutboxDraft], cancelPages: Bool, incident: IncidentRecord, on tx: PostgresConnection, logger: Logger) async throws {
-        let tenant = incident.tenantID
-        let id = incident.id
-        let sequence = outcome.snapshot.sequence
-        if !outcome.journal.isEmpty {
-            let kinds = outcome.journal.map(\.kind)
-            let actors = outcome.journal.map { $0.actor ?? "" }
-            let details = try outcome.journal.map { try json($0.detail) }
+    /// Writes the journal, timer changes, page cancellations and outbox rows of any number of incidents with
+    /// a handful of array statements (one round trip each, however many incidents): the group commit path.
+    static func write(_ changes: [LockedChange], on tx: PostgresConnection, logger: Logger) async throws {
+        var jTenant: [String] = [], jIncident: [UUID] = [], jSequence: [Int64] = [], jKind: [String] = [], jActor: [String] = [], jDetail: [String] = [], jAt: [Int64] = []
+        var cTenant: [String] = [], cIncident: [UUID] = [], cName: [String] = []
+        var aTenant: [String] = [], aIncident: [UUID] = [], aName: [String] = [], aGeneration: [Int64] = [], aDue: [Int64] = []
+        var pTenant: [String] = [], pIncident: [UUID] = []
+        var oTenant: [String] = [], oIncident: [UUID] = [], oSequence: [Int64] = [], oPosition: [Int32] = [], oChannel: [String] = []
+        var oKind: [String] = [], oPayload: [String] = [], oKey: [String] = [], oNotBefore: [Int64] = [], oCreated: [Int64] = []
+        for change in changes {
+            let r = change.record
+            let sequence = change.outcome.snapshot.sequence
+            for entry in change.outcome.journal {
+                jTenant.append(r.tenantID); jIncident.append(r.id); jSequence.append(sequence); jKind.append(entry.kind)
+                jActor.append(entry.actor ?? ""); jDetail.append(try json(entry.detail)); jAt.append(r.updatedAt.microseconds)
+            }
+            for timer in change.outcome.timerChanges {
+                switch timer {
+                case .arm(let name, let generation, let dueAt):
+                    aTenant.append(r.tenantID); aIncident.append(r.id); aName.append(name); aGeneration.append(generation); aDue.append(dueAt.microseconds)
+                case .cancel(let name):
+                    cTenant.append(r.tenantID); cIncident.append(r.id); cName.append(name)
+                }
+            }
+            if change.cancelPages { pTenant.append(r.tenantID); pIncident.append(r.id) }
+            for row in change.outbox {
+                oTenant.append(r.tenantID); oIncident.append(r.id); oSequence.append(sequence); oPosition.append(Int32(row.position))
+                oChannel.append(row.channel); oKind.append(row.kind); oPayload.append(row.payload); oKey.append(row.idempotencyKey)
+                oNotBefore.append(row.notBefore.microseconds); oCreated.append(r.updatedAt.microseconds)
+            }
+        }
+        if !jKind.isEmpty {
             try await tx.query(
                 """
                 INSERT INTO incident_journal (tenant_id, incident_id, sequence, kind, actor, detail, at)
-                SELECT \(tenant), \(id), \(sequence), k, NULLIF(a, ''), d::jsonb, \(incident.updatedAt.date)
-                FROM unnest(\(kinds)::text[], \(actors)::text[], \(details)::text[]) WITH ORDINALITY AS j(k, a, d, n) ORDER BY n
+                SELECT t, i, s, k, NULLIF(a, ''), d::jsonb, to_timestamp(w / 1000000.0)
+                FROM unnest(\(jTenant)::text[], \(jIncident)::uuid[], \(jSequence)::bigint[], \(jKind)::text[], \(jActor)::text[], \(jDetail)::text[], \(jAt)::bigint[])
+                     WITH ORDINALITY AS j(t, i, s, k, a, d, w, n)
+                ORDER BY n
                 """,
                 logger: logger
             )
         }
-        var armedNames: [String] = [], generations: [Int64] = [], dues: [Int64] = [], cancelled: [String] = []
-        for change in outcome.timerChanges {
-            switch change {
-            case .arm(let name, let generation, let dueAt):
-                armedNames.append(name); generations.append(generation); dues.append(dueAt.microseconds)
-            case .cancel(let name):
-                cancelled.append(name)
-            }
+        if !cName.isEmpty {
+            try await tx.query(
+                """
+                DELETE FROM incident_timers t USING unnest(\(cTenant)::text[], \(cIncident)::uuid[], \(cName)::text[]) AS c(tenant_id, incident_id, name)
+                WHERE t.tenant_id = c.tenant_id AND t.incident_id = c.incident_id AND t.name = c.name
+                """,
+                logger: logger
+            )
         }
-        if !cancelled.isEmpty {
-            try await tx.query("DELETE FROM incident_timers WHERE tenant_id = \(tenant) AND incident_id = \(id) AND name = ANY(\(cancelled)::text[])", logger: logger)
-        }
-        if !armedNames.isEmpty {
+        if !aName.isEmpty {
             try await tx.query(
                 """
                 INSERT INTO incident_timers (tenant_id, incident_id, name, generation, due_at)
-                SELECT \(tenant), \(id), n, g, to_timestamp(d / 1000000.0)
-                FROM unnest(\(armedNames)::text[], \(generations)::bigint[], \(dues)::bigint[]) AS t(n, g, d)
+                SELECT t, i, n, g, to_timestamp(d / 1000000.0)
+                FROM unnest(\(aTenant)::text[], \(aIncident)::uuid[], \(aName)::text[], \(aGeneration)::bigint[], \(aDue)::bigint[]) AS a(t, i, n, g, d)
                 ON CONFLICT (tenant_id, incident_id, name) DO UPDATE
                   SET generation = EXCLUDED.generation, due_at = EXCLUDED.due_at, claimed_until = NULL, claimed_by = NULL
                 """,
                 logger: logger
             )
-            try await tx.query("SELECT pg_notify('oncall_timers', \(String(dues.min()!)))", logger: logger)
+            try await tx.query("SELECT pg_notify('oncall_timers', \(String(aDue.min()!)))", logger: logger)
         }
-        if cancelPages {
+        if !pIncident.isEmpty {
             try await tx.query(
                 """
-                DELETE FROM outbox WHERE tenant_id = \(tenant) AND incident_id = \(id) AND channel LIKE 'page:%'
-                  AND status = 'pending' AND attempts = 0 AND (locked_until IS NULL OR locked_until < now())
+                DELETE FROM outbox o USING unnest(\(pTenant)::text[], \(pIncident)::uuid[]) AS p(tenant_id, incident_id)
+                WHERE o.tenant_id = p.tenant_id AND o.incident_id = p.incident_id AND o.channel LIKE 'page:%'
+                  AND o.status = 'pending' AND o.attempts = 0 AND (o.locked_until IS NULL OR o.locked_until < now())
                 """,
                 logger: logger
             )
         }
-        if !outbox.isEmpty {
+        if !oKind.isEmpty {
             try await tx.query(
                 """
                 INSERT INTO outbox (tenant_id, incident_id, sequence, position, channel, kind, payload, idempotency_key, next_attempt_at, created_at)
-                SELECT \(tenant), \(id), \(sequence), p, c, k, pl::jsonb, ik, to_timestamp(nb / 1000000.0), \(incident.updatedAt.date)
-                FROM unnest(\(outbox.map { Int32($0.position) })::int[], \(outbox.map(\.channel))::text[], \(outbox.map(\.kind))::text[],
-                            \(outbox.map(\.payload))::text[], \(outbox.map(\.idempotencyKey))::text[], \(outbox.map(\.notBefore.microseconds))::bigint[])
-                     WITH ORDINALITY AS o(p, c, k, pl, ik, nb, n)
+                SELECT t, i, s, p, c, k, pl::jsonb, ik, to_timestamp(nb / 1000000.0), to_timestamp(ca / 1000000.0)
+                FROM unnest(\(oTenant)::text[], \(oIncident)::uuid[], \(oSequence)::bigint[], \(oPosition)::int[], \(oChannel)::text[], \(oKind)::text[],
+                            \(oPayload)::text[], \(oKey)::text[], \(oNotBefore)::bigint[], \(oCreated)::bigint[])
+                     WITH ORDINALITY AS o(t, i, s, p, c, k, pl, ik, nb, ca, n)
                 ORDER BY n
                 ON CONFLICT (idempotency_key) DO NOTHING
                 """,

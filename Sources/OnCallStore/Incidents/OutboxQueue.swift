@@ -57,19 +57,47 @@ public struct OutboxQueue: Sendable {
         return claims.sorted { $0.id < $1.id }
     }
 
-    /// Moves a delivered row out of the hot table (into `outbox_delivered`) and notes it in the timeline.
-    public func delivered(_ claim: Claim, journalKind: String, detail: [String: String]) async throws {
-        let detailJSON = try IncidentStore.json(detail)
+    /// A finished row and the timeline entry that says so.
+    public struct Finished: Sendable {
+        public var claim: Claim
+        public var journalKind: String
+        public var detail: [String: String]
+        public init(claim: Claim, journalKind: String, detail: [String: String]) {
+            self.claim = claim
+            self.journalKind = journalKind
+            self.detail = detail
+        }
+    }
+
+    /// Moves delivered (or skipped) rows out of the hot table into `outbox_delivered` and notes each in its
+    /// incident's timeline: one transaction for the whole batch.
+    public func delivered(_ finished: [Finished]) async throws {
+        guard !finished.isEmpty else { return }
+        let tenants = finished.map(\.claim.tenantID), ids = finished.map(\.claim.id)
+        let details = try finished.map { try IncidentStore.json($0.detail) }
         try await client.withTransaction(logger: logger) { tx in
             try await tx.query(
                 """
-                WITH moved AS (DELETE FROM outbox WHERE tenant_id = \(claim.tenantID) AND id = \(claim.id) AND locked_by = \(node) RETURNING *)
+                WITH moved AS (
+                    DELETE FROM outbox o USING unnest(\(tenants)::text[], \(ids)::bigint[]) AS d(tenant_id, id)
+                    WHERE o.tenant_id = d.tenant_id AND o.id = d.id AND o.locked_by = \(node)
+                    RETURNING o.*
+                )
                 INSERT INTO outbox_delivered (tenant_id, id, incident_id, channel, kind, payload, idempotency_key, attempts, created_at, delivered_at)
                 SELECT tenant_id, id, incident_id, channel, kind, payload, idempotency_key, attempts, created_at, now() FROM moved
                 """,
                 logger: logger
             )
-            try await journal(tx, claim, kind: journalKind, detail: detailJSON)
+            try await tx.query(
+                """
+                INSERT INTO incident_journal (tenant_id, incident_id, sequence, kind, actor, detail, at)
+                SELECT t, i, NULL, k, 'system', d::jsonb, now()
+                FROM unnest(\(tenants)::text[], \(finished.map(\.claim.incidentID))::uuid[], \(finished.map(\.journalKind))::text[], \(details)::text[])
+                     WITH ORDINALITY AS j(t, i, k, d, n)
+                ORDER BY n
+                """,
+                logger: logger
+            )
         }
     }
 
