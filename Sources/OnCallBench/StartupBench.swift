@@ -26,13 +26,14 @@ struct StartupBench: AsyncParsableCommand {
         let listening = Date().timeIntervalSince(started)
         try await server.waitUntilReady(port: port)
         let ready = Date().timeIntervalSince(started)
-        var fired = 0
+        // Cheap to poll (index on due_at): fired timers are re-armed for the next layer, hours ahead.
+        let cutoff = Int64(started.timeIntervalSince1970)
         while Date().timeIntervalSince(started) < Double(timeout) {
-            fired = try await db.int("SELECT count(*)::int FROM incident_journal WHERE kind = 'timer.fired'")
-            if fired >= overdue { break }
-            try await Task.sleep(for: .milliseconds(100))
+            if try await db.int("SELECT count(*)::int FROM incident_timers WHERE due_at < to_timestamp(\(cutoff))") == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
         }
         let allFired = Date().timeIntervalSince(started)
+        let fired = try await db.int("SELECT count(*)::int FROM incident_journal WHERE kind = 'timer.fired'")
         server.stop()
         let rate = Double(fired) / max(allFired - ready, 0.001)
         say(String(format: "startup: %d open incidents, %d overdue timers; listening %.2f s, ready %.2f s, all overdue fired %.2f s (%d fired, %.0f/s) (target <= 5 s)",

@@ -109,8 +109,8 @@ final class EngineCore: Sendable {
                 next.resolvedAt = now
                 next.resolvedBy = event.actor
             }
-            let drafts = planner.drafts(for: outcome.effects, incident: next, service: service, now: now)
-            return .change(.init(record: next, outcome: outcome, outbox: drafts, cancelPages: outcome.effects.contains(.cancelPages)))
+            let plan = planner.plan(for: outcome.effects, incident: next, service: service, now: now)
+            return .change(.init(record: next, outcome: plan.noted(in: outcome), outbox: plan.outbox, cancelPages: outcome.effects.contains(.cancelPages)))
         }
     }
 

@@ -54,7 +54,7 @@ struct GroupCommit: Sendable {
             let found = try await store.incidents(ids: ids)
             return ids.map { found[$0] }
         }
-        commits = Coalescer(maxBatch: 512, maxInFlight: 3) { items in
+        commits = Coalescer(maxBatch: 256, maxInFlight: 4) { items in
             try await store.commitBatch(items)
         }
     }

@@ -90,8 +90,10 @@ public final class IncidentEngine: Sendable {
         let relayWake = self.relayWake
         let nextTimer = self.nextTimer
         let horizon = settings.timerHorizon
+        let kinds = Set(deliverers.keys)
+        let canDeliver: @Sendable (String) -> Bool = { kind in kinds.contains(kind) || kinds.contains(String(kind.prefix { $0 != "." })) }
         self.core = EngineCore(
-            store: store, workflows: workflows, planner: OutboxPlanner(publicURL: settings.publicURL), clock: clock, logger: logger,
+            store: store, workflows: workflows, planner: OutboxPlanner(publicURL: settings.publicURL, canDeliver: canDeliver), clock: clock, logger: logger,
             committed: { rows, earliest in
                 if rows > 0 { relayWake.signal() }
                 if let earliest, nextTimer.offer(earliest, horizon: horizon, now: clock()) { timerWake.signal() }
@@ -142,8 +144,9 @@ public final class IncidentEngine: Sendable {
                 snapshot: outcome.snapshot, createdAt: now, updatedAt: now
             )
             do {
-                let (saved, drafts) = try await store.create(record, outcome: outcome) { numbered in
-                    self.core.planner.drafts(for: outcome.effects, incident: numbered, service: service, now: now)
+                let (saved, drafts) = try await store.create(record) { numbered in
+                    let plan = self.core.planner.plan(for: outcome.effects, incident: numbered, service: service, now: now)
+                    return (plan.noted(in: outcome), plan.outbox)
                 }
                 core.committed(drafts.count, EngineCore.earliestArmed(outcome))
                 return .created(saved)

@@ -7,9 +7,46 @@ public import OnCallStore
 /// (incident, snapshot sequence, position), the same however often it is retried.
 public struct OutboxPlanner: Sendable {
     public let publicURL: String?
+    /// Whether this node can deliver an outbox kind (`page.webhook`, `publish`, `psa.create_ticket`, …). A kind
+    /// it cannot deliver (an integration that is not configured, a channel not built yet) gets no outbox row:
+    /// the timeline says why instead, in the same commit.
+    public let canDeliver: @Sendable (String) -> Bool
 
-    public init(publicURL: String?) {
+    public init(publicURL: String?, canDeliver: @escaping @Sendable (String) -> Bool = { _ in true }) {
         self.publicURL = publicURL
+        self.canDeliver = canDeliver
+    }
+
+    /// The outbox rows of a transition, and the timeline entries for effects nobody here can deliver.
+    public struct Plan: Sendable {
+        public var outbox: [OutboxDraft]
+        public var skipped: [JournalEntry]
+
+        /// The outcome with the skipped effects noted in its journal.
+        public func noted(in outcome: WorkflowOutcome) -> WorkflowOutcome {
+            var outcome = outcome
+            outcome.journal.append(contentsOf: skipped)
+            return outcome
+        }
+    }
+
+    public func plan(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp) -> Plan {
+        let all = drafts(for: effects, incident: incident, service: service, now: now)
+        var plan = Plan(outbox: [], skipped: [])
+        for draft in all {
+            if canDeliver(draft.kind) {
+                plan.outbox.append(draft)
+            } else if draft.kind == "publish" {
+                // No bus: readiness and `oncall doctor` say so once; a timeline entry per event would only add noise.
+                continue
+            } else {
+                let family = String(draft.kind.prefix { $0 != "." })
+                plan.skipped.append(JournalEntry(kind: "\(family).skipped", actor: "system", detail: [
+                    "kind": draft.kind, "channel": draft.channel, "reason": "nothing delivers '\(draft.kind)' (integration not configured or channel not available)",
+                ]))
+            }
+        }
+        return plan
     }
 
     /// The workflow's view of the service: layer delays, whether each layer has anyone, timeouts.

@@ -14,37 +14,49 @@ import ServiceLifecycle
 struct TimerService: Service {
     let engine: IncidentEngine
 
+    /// Fires in flight at most; claims top up when a quarter has finished, so claims stay large.
+    static let maxInFlight = 4096
+
     func run() async throws {
         let settings = engine.settings
         let queue = TimerQueue(client: engine.client, logger: engine.logger, node: settings.node)
         let clock = engine.core.clock
-        // In-flight work finishes on shutdown; the wake-up only ends the wait.
+        // In-flight firings finish on shutdown; the wake-up only ends the wait.
         await withGracefulShutdownHandler {
-            var nextRefill = clock()
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                do {
-                    // Everything due now, in batches.
-                    while true {
-                        let claimed = try await queue.claimDue(limit: 256, lease: settings.lease)
-                        if claimed.isEmpty { break }
-                        await withTaskGroup(of: Void.self) { group in
-                            for timer in claimed { group.addTask { await fire(timer) } }
+            await withTaskGroup(of: Void.self) { firing in
+                var inFlight = 0
+                var nextRefill = clock()
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    do {
+                        // A pipeline: keep up to maxInFlight firings going, claiming due rows as room frees up.
+                        while inFlight > Self.maxInFlight * 3 / 4 {
+                            await firing.next()
+                            inFlight -= 1
                         }
-                        if claimed.count < 256 { break }
+                        let claimed = try await queue.claimDue(limit: Self.maxInFlight - inFlight, lease: settings.lease)
+                        for timer in claimed { firing.addTask { await fire(timer) } }
+                        inFlight += claimed.count
+                        if !claimed.isEmpty { continue }
+                        if inFlight > 0 {
+                            await firing.next()
+                            inFlight -= 1
+                            continue
+                        }
+                        let now = clock()
+                        if now >= nextRefill {
+                            let dues = try await queue.upcoming(within: settings.timerHorizon, limit: 50_000)
+                            engine.nextTimer.replace(with: dues.map(Timestamp.init))
+                            nextRefill = now + settings.timerRefill
+                        }
+                        let wake = min(engine.nextTimer.next(after: now) ?? nextRefill, nextRefill)
+                        // A millisecond past the due time, so the database's now() has passed it too.
+                        await engine.timerWake.wait(timeout: max(.zero, wake - now) + .milliseconds(1))
+                    } catch {
+                        engine.logger.warning("timer service: \(error)")
+                        await engine.timerWake.wait(timeout: .seconds(1))
                     }
-                    let now = clock()
-                    if now >= nextRefill {
-                        let dues = try await queue.upcoming(within: settings.timerHorizon, limit: 50_000)
-                        engine.nextTimer.replace(with: dues.map(Timestamp.init))
-                        nextRefill = now + settings.timerRefill
-                    }
-                    let wake = min(engine.nextTimer.next(after: now) ?? nextRefill, nextRefill)
-                    // A millisecond past the due time, so the database's now() has passed it too.
-                    await engine.timerWake.wait(timeout: max(.zero, wake - now) + .milliseconds(1))
-                } catch {
-                    engine.logger.warning("timer service: \(error)")
-                    await engine.timerWake.wait(timeout: .seconds(1))
                 }
+                await firing.waitForAll()
             }
         } onGracefulShutdown: {
             engine.timerWake.signal()

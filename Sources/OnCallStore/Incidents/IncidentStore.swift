@@ -114,8 +114,10 @@ public struct IncidentStore: Sendable {
 
     /// Inserts a new incident with the outcome of entering its workflow. Throws ``DuplicateOpenIncident`` when an
     /// open incident with the same service and dedup key exists (the caller folds the alert into that one).
-    /// `outbox` builds the rows once the incident's number is known (payloads carry it).
-    public func create(_ record: IncidentRecord, outcome: WorkflowOutcome, outbox makeOutbox: (IncidentRecord) -> [OutboxDraft]) async throws -> (IncidentRecord, [OutboxDraft]) {
+    /// `plan` gives the outcome and outbox rows once the incident's number is known (payloads carry it).
+    public func create(
+        _ record: IncidentRecord, plan: (IncidentRecord) -> (WorkflowOutcome, [OutboxDraft])
+    ) async throws -> (IncidentRecord, [OutboxDraft]) {
         var record = record
         var outbox: [OutboxDraft] = []
         do {
@@ -140,7 +142,8 @@ public struct IncidentStore: Sendable {
                     """,
                     logger: logger
                 )
-                outbox = makeOutbox(record)
+                let (outcome, rows) = plan(record)
+                outbox = rows
                 try await Self.write([LockedChange(record: record, outcome: outcome, outbox: outbox, cancelPages: false)], on: tx, logger: logger)
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "incidents_open_dedup" {
@@ -381,7 +384,7 @@ public struct IncidentStore: Sendable {
             dedupKey: try r["dedup_key"].decode(String?.self),
             isOpen: try r["is_open"].decode(Bool.self),
             version: try r["version"].decode(Int64.self),
-            snapshot: try JSONDecoder().decode(IncidentSnapshot.self, from: Data(snapshotText.utf8)),
+            snapshot: try decoder.decode(IncidentSnapshot.self, from: Data(snapshotText.utf8)),
             createdAt: Timestamp(try r["created_at"].decode(Date.self)),
             updatedAt: Timestamp(try r["updated_at"].decode(Date.self)),
             acknowledgedAt: try r["acknowledged_at"].decode(Date?.self).map(Timestamp.init),
@@ -392,8 +395,43 @@ public struct IncidentStore: Sendable {
     }
 
     static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A flat string map as a JSON object, without a JSONEncoder (timeline details are written per entry).
+    static func json(_ fields: [String: String]) throws -> String {
+        var out = "{"
+        for (index, key) in fields.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            quote(key, into: &out)
+            out += ":"
+            quote(fields[key]!, into: &out)
+        }
+        return out + "}"
+    }
+
+    private static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                out += "\\u00" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+        return encoder
+    }()
+
+    static let decoder = JSONDecoder()
 }
