@@ -34,17 +34,16 @@ public struct OutboxQueue: Sendable {
         let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         let rows = try await client.query(
             """
-            WITH due AS (
-                SELECT o.tenant_id, o.id FROM outbox o
+            UPDATE outbox SET locked_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(node), attempts = attempts + 1
+            WHERE outbox.ctid = ANY(ARRAY(
+                SELECT o.ctid FROM outbox o
                 WHERE o.status = 'pending' AND o.next_attempt_at <= now()
                   AND (o.locked_until IS NULL OR o.locked_until < now())
                   AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.incident_id = o.incident_id AND e.channel = o.channel AND e.id < o.id)
                 ORDER BY o.next_attempt_at, o.id
                 LIMIT \(limit)
                 FOR UPDATE OF o SKIP LOCKED
-            )
-            UPDATE outbox SET locked_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(node), attempts = attempts + 1
-            FROM due WHERE outbox.tenant_id = due.tenant_id AND outbox.id = due.id
+            ))
             RETURNING outbox.tenant_id, outbox.id, outbox.incident_id, outbox.channel, outbox.kind, outbox.payload::text,
                       outbox.idempotency_key, outbox.attempts
             """,

@@ -43,14 +43,13 @@ public struct TimerQueue: Sendable {
     public func claimDue(limit: Int, lease: Duration) async throws -> [DueTimer] {
         let rows = try await client.query(
             """
-            WITH due AS (
-                SELECT tenant_id, incident_id, name FROM incident_timers
+            UPDATE incident_timers t SET claimed_until = now() + make_interval(secs => \(Double(lease.components.seconds))), claimed_by = \(node)
+            WHERE t.ctid = ANY(ARRAY(
+                SELECT ctid FROM incident_timers
                 WHERE due_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
                 ORDER BY due_at LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
-            )
-            UPDATE incident_timers t SET claimed_until = now() + make_interval(secs => \(Double(lease.components.seconds))), claimed_by = \(node)
-            FROM due WHERE t.tenant_id = due.tenant_id AND t.incident_id = due.incident_id AND t.name = due.name
+            ))
             RETURNING t.tenant_id, t.incident_id, t.name, t.generation, t.due_at
             """,
             logger: logger
