@@ -26,9 +26,9 @@ public struct IncidentStore: Sendable {
     // MARK: Reading
 
     static let columns = """
-        tenant_id, id, number, service_id, workflow, title, severity, dedup_key, is_open, version, snapshot::text AS snapshot,
-        created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by
-        """
+        tenant_id, id, number, service_id, workflow, title, severity, dedup_key, is_open, version,
+        created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
+        """ + SnapshotColumns.select
 
     public func incident(id: UUID, tenantID: String? = nil) async throws -> IncidentRecord? {
         let rows: PostgresRowSequence
@@ -130,7 +130,7 @@ public struct IncidentStore: Sendable {
                     logger: logger
                 )
                 for try await number in numbers.decode(Int64.self) { record.number = number }
-                let snapshot = try Self.json(record.snapshot)
+                let snapshot = SnapshotColumns.encode(record.snapshot)
                 try await tx.query(
                     """
                     INSERT INTO incidents (tenant_id, id, number, service_id, workflow, title, severity, dedup_key, state, is_open, version,
@@ -185,7 +185,7 @@ public struct IncidentStore: Sendable {
     public func commitBatch(_ items: [BatchItem]) async throws -> [Bool] {
         guard !items.isEmpty else { return [] }
         let records = items.map(\.change.record)
-        let snapshots = try records.map { try Self.json($0.snapshot) }
+        let snapshots = records.map { SnapshotColumns.encode($0.snapshot) }
         let written: Set<UUID> = try await client.withTransaction(logger: logger) { tx in
             let rows = try await tx.query(
                 """
@@ -249,7 +249,7 @@ public struct IncidentStore: Sendable {
             for try await row in rows { current = try Self.record(row) }
             guard let current else { return nil }
             guard let change = try decide(current) else { return (current, nil) }
-            let snapshot = try Self.json(change.record.snapshot)
+            let snapshot = SnapshotColumns.encode(change.record.snapshot)
             let r = change.record
             try await tx.query(
                 """
@@ -372,7 +372,14 @@ public struct IncidentStore: Sendable {
 
     static func record(_ row: PostgresRow) throws -> IncidentRecord {
         let r = row.makeRandomAccess()
-        let snapshotText = try r["snapshot"].decode(String.self)
+        let snapshot = SnapshotColumns.snapshot(
+            state: try r["s_state"].decode(String.self), sequence: try r["s_sequence"].decode(Int64.self),
+            severity: try r["s_severity"].decode(String.self), layer: try r["s_layer"].decode(Int32.self),
+            layerCovered: try r["s_layer_covered"].decode(Bool.self), round: try r["s_round"].decode(Int32.self),
+            exhausted: try r["s_exhausted"].decode(Bool.self), alertCount: try r["s_alert_count"].decode(Int32.self),
+            lastAlert: try r["s_last_alert"].decode(Int64.self), timerNames: try r["s_timer_names"].decode([String].self),
+            timerGenerations: try r["s_timer_generations"].decode([Int64].self), timerDues: try r["s_timer_dues"].decode([Int64].self)
+        )
         return IncidentRecord(
             tenantID: try r["tenant_id"].decode(String.self),
             id: try r["id"].decode(UUID.self),
@@ -384,7 +391,7 @@ public struct IncidentStore: Sendable {
             dedupKey: try r["dedup_key"].decode(String?.self),
             isOpen: try r["is_open"].decode(Bool.self),
             version: try r["version"].decode(Int64.self),
-            snapshot: try decoder.decode(IncidentSnapshot.self, from: Data(snapshotText.utf8)),
+            snapshot: snapshot,
             createdAt: Timestamp(try r["created_at"].decode(Date.self)),
             updatedAt: Timestamp(try r["updated_at"].decode(Date.self)),
             acknowledgedAt: try r["acknowledged_at"].decode(Date?.self).map(Timestamp.init),
@@ -410,7 +417,7 @@ public struct IncidentStore: Sendable {
         return out + "}"
     }
 
-    private static func quote(_ text: String, into out: inout String) {
+    static func quote(_ text: String, into out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -432,6 +439,4 @@ public struct IncidentStore: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
-
-    static let decoder = JSONDecoder()
 }
