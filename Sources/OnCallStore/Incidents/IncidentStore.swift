@@ -33,9 +33,9 @@ public struct IncidentStore: Sendable {
     public func incident(id: UUID, tenantID: String? = nil) async throws -> IncidentRecord? {
         let rows: PostgresRowSequence
         if let tenantID {
-            rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE tenant_id = \(tenantID) AND id = \(id)", logger: logger)
+            rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents \(unescaped: SnapshotColumns.timersJoin) WHERE tenant_id = \(tenantID) AND id = \(id)", logger: logger)
         } else {
-            rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE id = \(id)", logger: logger)
+            rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents \(unescaped: SnapshotColumns.timersJoin) WHERE id = \(id)", logger: logger)
         }
         for try await row in rows { return try Self.record(row) }
         return nil
@@ -43,7 +43,7 @@ public struct IncidentStore: Sendable {
 
     public func openIncident(tenantID: String, serviceID: String, dedupKey: String) async throws -> IncidentRecord? {
         let rows = try await client.query(
-            "SELECT \(unescaped: Self.columns) FROM incidents WHERE tenant_id = \(tenantID) AND service_id = \(serviceID) AND dedup_key = \(dedupKey) AND is_open",
+            "SELECT \(unescaped: Self.columns) FROM incidents \(unescaped: SnapshotColumns.timersJoin) WHERE tenant_id = \(tenantID) AND service_id = \(serviceID) AND dedup_key = \(dedupKey) AND is_open",
             logger: logger
         )
         for try await row in rows { return try Self.record(row) }
@@ -214,7 +214,7 @@ public struct IncidentStore: Sendable {
     /// Reads many incidents in one query (for activating many actors at once).
     public func incidents(ids: [UUID]) async throws -> [UUID: IncidentRecord] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE id = ANY(\(ids)::uuid[])", logger: logger)
+        let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM incidents \(unescaped: SnapshotColumns.timersJoin) WHERE id = ANY(\(ids)::uuid[])", logger: logger)
         var records: [UUID: IncidentRecord] = [:]
         for try await row in rows {
             let record = try Self.record(row)
@@ -244,7 +244,7 @@ public struct IncidentStore: Sendable {
         id: UUID, tenantID: String, _ decide: @Sendable (IncidentRecord) throws -> LockedChange?
     ) async throws -> (before: IncidentRecord, after: IncidentRecord?)? {
         try await client.withTransaction(logger: logger) { tx -> (before: IncidentRecord, after: IncidentRecord?)? in
-            let rows = try await tx.query("SELECT \(unescaped: Self.columns) FROM incidents WHERE tenant_id = \(tenantID) AND id = \(id) FOR UPDATE", logger: logger)
+            let rows = try await tx.query("SELECT \(unescaped: Self.columns) FROM incidents \(unescaped: SnapshotColumns.timersJoin) WHERE tenant_id = \(tenantID) AND id = \(id) FOR UPDATE OF incidents", logger: logger)
             var current: IncidentRecord?
             for try await row in rows { current = try Self.record(row) }
             guard let current else { return nil }
@@ -339,7 +339,12 @@ public struct IncidentStore: Sendable {
                 """,
                 logger: logger
             )
-            try await tx.query("SELECT pg_notify('oncall_timers', \(String(aDue.min()!)))", logger: logger)
+            // Other nodes reread the near horizon every few seconds; only a timer due sooner than that is worth
+            // a notification (NOTIFY takes a global lock at commit, so it is not sent for every re-arm).
+            let soon = Timestamp(Date()).microseconds + 10_000_000
+            if let earliest = aDue.min(), earliest < soon {
+                try await tx.query("SELECT pg_notify('oncall_timers', \(String(earliest)))", logger: logger)
+            }
         }
         if !pIncident.isEmpty {
             try await tx.query(

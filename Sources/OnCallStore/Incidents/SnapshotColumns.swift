@@ -11,9 +11,17 @@ enum SnapshotColumns {
         (snapshot->>'layer')::int AS s_layer, (snapshot->>'layerCovered')::bool AS s_layer_covered, (snapshot->>'round')::int AS s_round,
         (snapshot->>'exhausted')::bool AS s_exhausted, (snapshot->>'alertCount')::int AS s_alert_count,
         (snapshot->'lastAlertAt'->>'microseconds')::bigint AS s_last_alert,
-        ARRAY(SELECT key FROM jsonb_each(snapshot->'timers') ORDER BY key) AS s_timer_names,
-        ARRAY(SELECT (value->>'generation')::bigint FROM jsonb_each(snapshot->'timers') ORDER BY key) AS s_timer_generations,
-        ARRAY(SELECT (value->'dueAt'->>'microseconds')::bigint FROM jsonb_each(snapshot->'timers') ORDER BY key) AS s_timer_dues
+        t.names AS s_timer_names, t.generations AS s_timer_generations, t.dues AS s_timer_dues
+        """
+
+    /// The lateral join that gathers the timers into three arrays (one pass over the timers object).
+    static let timersJoin = """
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(array_agg(key ORDER BY key), '{}') AS names,
+                   COALESCE(array_agg((value->>'generation')::bigint ORDER BY key), '{}') AS generations,
+                   COALESCE(array_agg((value->'dueAt'->>'microseconds')::bigint ORDER BY key), '{}') AS dues
+            FROM jsonb_each(snapshot->'timers')
+        ) AS t
         """
 
     static func snapshot(
