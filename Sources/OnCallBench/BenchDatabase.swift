@@ -29,15 +29,7 @@ struct BenchDatabase {
     }
 
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration: Database.connectionConfiguration(for: url), id: 1, logger: logger)
-        do {
-            let result = try await body(connection)
-            try await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        try await Database.withConnection(url, logger: logger, body)
     }
 
     func execute(_ sql: String) async throws {

@@ -47,8 +47,12 @@ public enum Database {
 
     /// Runs `body` on a single connection to the server's `postgres` database.
     public static func withMaintenanceConnection<T: Sendable>(_ url: DatabaseURL, logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let maintenance = url.with(database: "postgres")
-        let connection = try await PostgresConnection.connect(configuration: connectionConfiguration(for: maintenance), id: 1, logger: logger)
+        try await withConnection(url.with(database: "postgres"), logger: logger, body)
+    }
+
+    /// Runs `body` on a single connection of its own (set-up, tests, benchmarks), closed afterwards.
+    public static func withConnection<T: Sendable>(_ url: DatabaseURL, logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await PostgresConnection.connect(configuration: connectionConfiguration(for: url), id: 1, logger: logger)
         do {
             let result = try await body(connection)
             try await connection.close()

@@ -25,18 +25,13 @@ enum MigrationRows {
 /// Small SQL reads for process tests.
 enum SQL {
     static func strings(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
-        let connection = try await PostgresConnection.connect(configuration: Database.connectionConfiguration(for: url), id: 9, logger: TestDatabase.logger)
-        var values: [String] = []
-        do {
+        try await Database.withConnection(url, logger: TestDatabase.logger) { connection in
+            var values: [String] = []
             for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).decode(String?.self) {
                 values.append(value ?? "")
             }
-        } catch {
-            try? await connection.close()
-            throw error
+            return values
         }
-        try await connection.close()
-        return values
     }
 
     static func waitUntil(_ url: DatabaseURL, _ sql: String, equals expected: Int, timeout: Duration = .seconds(20)) async throws {

@@ -410,33 +410,9 @@ public struct IncidentStore: Sendable {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// A flat string map as a JSON object, without a JSONEncoder (timeline details are written per entry).
+    /// A flat string map as a JSON object (timeline details), without a JSONEncoder per entry.
     static func json(_ fields: [String: String]) throws -> String {
-        var out = "{"
-        for (index, key) in fields.keys.sorted().enumerated() {
-            if index > 0 { out += "," }
-            quote(key, into: &out)
-            out += ":"
-            quote(fields[key]!, into: &out)
-        }
-        return out + "}"
-    }
-
-    static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                out += "\\u00" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        JSONText.object(fields)
     }
 
     static let encoder: JSONEncoder = {

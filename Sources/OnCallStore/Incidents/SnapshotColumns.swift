@@ -45,12 +45,12 @@ enum SnapshotColumns {
         var out = "{\"alertCount\":\(s.alertCount),\"exhausted\":\(s.exhausted),\"lastAlertAt\":{\"microseconds\":\(s.lastAlertAt.microseconds)}"
         out += ",\"layer\":\(s.layer),\"layerCovered\":\(s.layerCovered),\"round\":\(s.round),\"sequence\":\(s.sequence)"
         out += ",\"severity\":\"\(s.severity.rawValue)\",\"state\":"
-        IncidentStore.quote(s.state, into: &out)
+        JSONText.quote(s.state, into: &out)
         out += ",\"timers\":{"
         for (index, name) in s.timers.keys.sorted().enumerated() {
             let timer = s.timers[name]!
             if index > 0 { out += "," }
-            IncidentStore.quote(name, into: &out)
+            JSONText.quote(name, into: &out)
             out += ":{\"dueAt\":{\"microseconds\":\(timer.dueAt.microseconds)},\"generation\":\(timer.generation)}"
         }
         return out + "}}"
