@@ -15,6 +15,23 @@ public struct WorkflowRegistry: Sendable {
 
     public subscript(name: String) -> WorkflowInterpreter? { workflows[name] }
 
+    /// Every workflow of several folders (a name declared in two of them is refused).
+    public static func load(directories: [String]) throws -> WorkflowRegistry {
+        var definitions: [WorkflowDefinition] = []
+        for directory in directories {
+            for definition in try load(directory: directory).definitions {
+                if definitions.contains(where: { $0.name == definition.name }) {
+                    throw LoadError(description: "\(definition.source):1: workflow '\(definition.name)' is declared twice")
+                }
+                definitions.append(definition)
+            }
+        }
+        return WorkflowRegistry(definitions)
+    }
+
+    /// The loaded definitions, by name.
+    public var definitions: [WorkflowDefinition] { workflows.keys.sorted().compactMap { workflows[$0]?.workflow } }
+
     /// Loads every `*.yaml` in `directory`; refuses (listing every problem as `file:line: message`) when any file
     /// is invalid, two files declare the same name, or a file's name differs from its `workflow:`.
     public static func load(directory: String) throws -> WorkflowRegistry {

@@ -27,7 +27,8 @@ struct EngineHarness {
     static let workflows: WorkflowRegistry = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
-        return try! WorkflowRegistry.load(directory: url.appendingPathComponent("workflows").path)
+        // The shipped workflows and the test fixtures' second workflow.
+        return try! WorkflowRegistry.load(directories: [url.appendingPathComponent("workflows").path, url.appendingPathComponent("fixtures/workflows").path])
     }()
 
     /// Runs `nodes` engines, each with its own client and services, for the duration of `body`.

@@ -124,6 +124,26 @@ struct EscalationIntegrationTests {
         }
     }
 
+    /// The service names the fixture workflow: critical incidents start at layer 2, and no code changed.
+    @Test func aServiceOnAnotherWorkflowBehavesAsThatFileSays() async throws {
+        let h = try await EngineHarness.make { seed, _ in
+            seed.workflow = "critical-first"
+            seed.ackTimeoutSeconds = 1
+        }
+        try await h.run { engines in
+            let engine = engines[0]
+            let critical = try await Self.trigger(engine)
+            #expect(critical.workflow == "critical-first")
+            try await h.receiver.waitFor(1, path: "/pages/bob")
+            #expect(h.receiver.received(path: "/pages/alice").isEmpty, "layer 1 is skipped for critical incidents")
+            _ = try await engine.act(IncidentEvent(.acknowledge, by: "technician:bob"), on: critical.id, tenantID: "acme")
+            try await Task.sleep(for: .seconds(1.5))
+            let record = try await engine.incident(id: critical.id, tenantID: "acme")
+            #expect(record?.state == "acknowledged", "this workflow has no ack timeout, whatever the service says")
+            #expect(record?.snapshot.timers.isEmpty == true)
+        }
+    }
+
     @Test func concurrentTriggersWithOneKeyMakeOneIncident() async throws {
         let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
         try await h.run(nodes: 2) { engines in

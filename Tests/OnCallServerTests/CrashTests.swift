@@ -150,6 +150,8 @@ struct CrashTests {
         #expect(unauthorized.status == 401 && unauthorized.text.contains(#""code":"unauthorized""#))
         let invalid = try await Self.api(port, "POST", "/api/incidents", body: #"{"service":"endpoints"}"#)
         #expect(invalid.status == 422 && invalid.text.contains("title"))
+        let malformed = try await Self.api(port, "POST", "/api/incidents", body: #"{"service":"#)
+        #expect(malformed.status == 400 && malformed.text.contains(#""code":"bad_request""#), "\(malformed.status) \(malformed.text)")
         let unknown = try await Self.api(port, "POST", "/api/incidents", body: #"{"service":"nope","title":"x"}"#)
         #expect(unknown.status == 422 && unknown.text.contains("service"))
 

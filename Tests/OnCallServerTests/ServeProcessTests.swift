@@ -82,6 +82,19 @@ struct ServeProcessTests {
         #expect(try await server.waitForExit() == 0)
     }
 
+    @Test func anInvalidWorkflowStopsTheStartWithFileAndLine() async throws {
+        let dir = Self.temporaryDataDirectory()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "workflow: broken\ninitial: open\nstates:\n  open:\n    on:\n      resolve: { goto: nowhere }\n".write(toFile: dir + "/broken.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["serve"], environment: ["ONCALL_WORKFLOWS_DIR": dir, "ONCALL_DATA_DIR": dir + "/data"])
+        defer { server.terminate() }
+        #expect(try await server.waitForExit() == 2)
+        #expect(server.text.contains("\(dir)/broken.yaml:6: goto unknown state 'nowhere'"), "\(server.text)")
+        #expect(server.text.contains("\(dir)/broken.yaml:1: no final state"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/data"), "nothing was started")
+    }
+
     @Test func badConfigurationStopsTheStartAndNamesTheVariable() async throws {
         let server = try ServerProcess(["serve"], environment: ["ONCALL_HTTP_PORT": "eighty", "PSA_SERVICE_KEY": "psa-secret-value-123"])
         defer { server.terminate() }
