@@ -129,11 +129,10 @@ final class EngineCore: Sendable {
     }
 
     /// Carries the decision out of the locked transaction's closure.
-    final class DecisionBox: @unchecked Sendable {
-        private var decision: Decision?
-        private let lock = NSLock()
-        func set(_ value: Decision) { lock.withLock { decision = value } }
-        var value: Decision? { lock.withLock { decision } }
+    final class DecisionBox: Sendable {
+        private let decision = Mutex<Decision?>(nil)
+        func set(_ value: Decision) { decision.withLock { $0 = value } }
+        var value: Decision? { decision.withLock { $0 } }
     }
 
     static func earliestArmed(_ outcome: WorkflowOutcome) -> Timestamp? {

@@ -52,7 +52,7 @@ public enum Database {
 
     /// Runs `body` on a single connection of its own (set-up, tests, benchmarks), closed afterwards.
     public static func withConnection<T: Sendable>(_ url: DatabaseURL, logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration: connectionConfiguration(for: url), id: 1, logger: logger)
+        let connection = try await PostgresConnection.connect(configuration: try connectionConfiguration(for: url), id: 1, logger: logger)
         do {
             let result = try await body(connection)
             try await connection.close()
@@ -63,14 +63,14 @@ public enum Database {
         }
     }
 
-    public static func connectionConfiguration(for url: DatabaseURL) -> PostgresConnection.Configuration {
+    public static func connectionConfiguration(for url: DatabaseURL) throws -> PostgresConnection.Configuration {
         switch url.endpoint {
         case .tcp(let host, let port):
             let tls: PostgresConnection.Configuration.TLS
             switch url.tls {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(try! .init(configuration: .makeClientConfiguration()))
-            case .require: tls = .require(try! .init(configuration: .makeClientConfiguration()))
+            case .prefer: tls = .prefer(try .init(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try .init(configuration: .makeClientConfiguration()))
             }
             return .init(host: host, port: port, username: url.username, password: url.password?.value, database: url.database, tls: tls)
         case .unixSocket:

@@ -157,18 +157,6 @@ public struct IncidentStore: Sendable {
         return (record, outbox)
     }
 
-    /// Writes an applied outcome: the row only if still at `expectedVersion` (else ``VersionConflict``), then the
-    /// journal, timers and outbox. Returns the record at its new version.
-    public func commit(_ record: IncidentRecord, expectedVersion: Int64, outcome: WorkflowOutcome, outbox: [OutboxDraft], cancelPages: Bool) async throws -> IncidentRecord {
-        let change = LockedChange(record: record, outcome: outcome, outbox: outbox, cancelPages: cancelPages)
-        guard try await commitBatch([.init(change: change, expectedVersion: expectedVersion)]) == [true] else {
-            throw VersionConflict(incidentID: record.id)
-        }
-        var updated = record
-        updated.version = expectedVersion + 1
-        return updated
-    }
-
     /// One change waiting for a group commit.
     public struct BatchItem: Sendable {
         public var change: LockedChange
