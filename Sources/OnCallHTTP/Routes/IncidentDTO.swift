@@ -81,10 +81,8 @@ struct TriggerResponse: ResponseEncodable {
 }
 
 extension Timestamp {
-    /// RFC 3339 with milliseconds, UTC.
-    var iso8601: String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    /// RFC 3339 with milliseconds, UTC (one shared, Sendable format style: timelines format many dates).
+    var iso8601: String { Self.style.format(date) }
+
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
