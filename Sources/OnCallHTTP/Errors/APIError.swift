@@ -82,10 +82,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 }
 
 extension JSONEncoder {
-    static var sortedKeys: JSONEncoder {
+    /// One shared encoder (Sendable) for error bodies and readiness: built once, not per response.
+    static let sortedKeys: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return encoder
-    }
+    }()
 }
