@@ -80,8 +80,8 @@ public struct OutboxPlanner: Sendable {
                         payload["layer"] = .int(layer)
                         payload["round"] = .int(round)
                         payload["technician"] = .object(["id": .string(technician.id), "name": .string(technician.name)])
-                        payload["contact_method"] = .object(["id": .string(method.id), "type": .string(method.type), "address": .string(method.address)])
-                        add(channel: "page:\(method.id)", kind: "page.\(method.type)", payload: payload)
+                        payload["contact_method"] = .object(["id": .string(method.id), "type": .string(method.type.rawValue), "address": .string(method.address)])
+                        add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", payload: payload)
                     }
                 }
             case .publish(let event):

@@ -91,7 +91,7 @@ public struct IncidentStore: Sendable {
                 ackTimeout: ack.map { .seconds(Int64($0)) }, autoResolve: autoResolve.map { .seconds(Int64($0)) },
                 policy: PolicyContext(id: policyID, repeatCount: Int(repeatCount), layers: layers.map { layer in
                     LayerContext(position: layer.position, delay: .seconds(layer.delay), technicians: layer.technicians.map { t in
-                        TechnicianContact(id: t.id, name: t.name, contactMethods: t.contact_methods.map { ContactMethod(id: $0.id, type: $0.type, address: $0.address) })
+                        TechnicianContact(id: t.id, name: t.name, contactMethods: t.contact_methods.map { ContactMethod(id: $0.id, type: ContactMethod.Kind(rawValue: $0.type) ?? .webhook, address: $0.address) })
                     })
                 })
             )

@@ -79,12 +79,6 @@ public struct TechnicianContact: Sendable, Equatable {
     public var contactMethods: [ContactMethod]
 }
 
-public struct ContactMethod: Sendable, Equatable {
-    public var id: String
-    public var type: String
-    public var address: String
-}
-
 /// One outbox row to write with a commit.
 public struct OutboxDraft: Sendable, Equatable {
     public var position: Int

@@ -1,0 +1,67 @@
+/// Something alerts are about (a customer's endpoints, their backups): it names the policy that pages and the
+/// workflow its incidents follow.
+public struct Service: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var escalationPolicy: String
+    public var workflow: String
+    /// Acknowledged too long without resolution: escalate again.
+    public var ackTimeout: Duration?
+    /// For sources that never send a recovery.
+    public var autoResolve: Duration?
+    /// `low` and `info` incidents page no one unless this is true.
+    public var pageLowSeverity: Bool
+    public var maintenanceWindows: [MaintenanceWindow]
+
+    public init(
+        id: String, name: String, escalationPolicy: String, workflow: String = "incident", ackTimeout: Duration? = nil,
+        autoResolve: Duration? = nil, pageLowSeverity: Bool = false, maintenanceWindows: [MaintenanceWindow] = []
+    ) {
+        self.id = id
+        self.name = name
+        self.escalationPolicy = escalationPolicy
+        self.workflow = workflow
+        self.ackTimeout = ackTimeout
+        self.autoResolve = autoResolve
+        self.pageLowSeverity = pageLowSeverity
+        self.maintenanceWindows = maintenanceWindows
+    }
+}
+
+/// A planned quiet period: alerts become incidents but page no one until it ends.
+public struct MaintenanceWindow: Sendable, Equatable {
+    public var start: LocalDateTime
+    public var end: LocalDateTime
+    /// IANA time zone the wall-clock start and end are in.
+    public var timeZone: String
+
+    public init(start: LocalDateTime, end: LocalDateTime, timeZone: String) {
+        self.start = start
+        self.end = end
+        self.timeZone = timeZone
+    }
+}
+
+/// An inbound door: a monitoring tool's webhook, or a read-only key for the Bridge and Search APIs.
+public struct Integration: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable, Codable {
+        case generic, nagios, icinga, zabbix, datadog, pagerduty, alertmanager, grafana, bridge
+
+        /// Every kind but `bridge` delivers alerts to a service.
+        public var needsService: Bool { self != .bridge }
+    }
+
+    public var id: String
+    public var type: Kind
+    /// The service its alerts open incidents on (nil for `bridge`).
+    public var service: String?
+    /// A key given in the configuration file (otherwise one is generated and shown once). Never read back.
+    public var key: String?
+
+    public init(id: String, type: Kind, service: String?, key: String? = nil) {
+        self.id = id
+        self.type = type
+        self.service = service
+        self.key = key
+    }
+}
