@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // Outbound HTTP for deliverers (pages, later PSA and Hub); also the test helpers' HTTP/1.1 and TLS+HTTP/2 client.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // SHA-256 of integration keys; Hub SSO tokens (HS256 / RS256 / ES256 with JWKS).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // Pure layers: no NIO, no PostgresNIO, no Hummingbird.
@@ -44,6 +47,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
@@ -56,6 +60,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -73,7 +78,7 @@ let package = Package(
         .target(
             name: "OnCallHTTP",
             dependencies: [
-                "OnCallCore", "OnCallStore", "OnCallEngine",
+                "OnCallCore", "OnCallStore", "OnCallEngine", "OnCallIntegrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -151,7 +156,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OnCallIntegrationsTests", dependencies: ["OnCallIntegrations"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OnCallIntegrationsTests",
+            dependencies: [
+                "OnCallIntegrations", "OnCallTesting", "OnCallCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "OnCallEngineTests",
             dependencies: [
@@ -165,7 +179,8 @@ let package = Package(
         .testTarget(
             name: "OnCallHTTPTests",
             dependencies: [
-                "OnCallHTTP", "OnCallTesting",
+                "OnCallHTTP", "OnCallTesting", "OnCallCore", "OnCallStore", "OnCallEngine", "OnCallIntegrations",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

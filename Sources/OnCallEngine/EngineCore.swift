@@ -14,7 +14,8 @@ final class EngineCore: Sendable {
     let logger: Logger
     let committed: @Sendable (_ outboxRows: Int, _ earliestTimer: Timestamp?) -> Void
     let group: GroupCommit
-    private let services = Mutex<[String: (service: ServiceContext, expires: ContinuousClock.Instant)]>([:])
+    let domain: DomainStore
+    private let tenants = Mutex<[String: (services: [String: ServiceContext], expires: ContinuousClock.Instant)]>([:])
 
     init(
         store: IncidentStore, workflows: WorkflowRegistry, planner: OutboxPlanner, clock: @escaping @Sendable () -> Timestamp,
@@ -27,6 +28,7 @@ final class EngineCore: Sendable {
         self.logger = logger
         self.committed = committed
         self.group = GroupCommit(store: store)
+        self.domain = DomainStore(client: store.client, logger: logger)
     }
 
     func interpreter(_ name: String) throws -> WorkflowInterpreter {
@@ -34,16 +36,31 @@ final class EngineCore: Sendable {
         return interpreter
     }
 
-    /// Services change rarely and every command needs one: read through a cache that forgets after 5 s.
+    /// Services change rarely and every command needs one: read each tenant's set-up through a cache that
+    /// forgets after 5 s (at once on this node after an admin change, see ``forget(tenantID:)``).
     func service(_ tenantID: String, _ id: String) async throws -> ServiceContext {
-        let key = tenantID + "\u{0}" + id
         let now = ContinuousClock.now
-        if let cached = services.withLock({ $0[key] }), cached.expires > now { return cached.service }
-        guard let service = try await store.service(tenantID: tenantID, id: id) else {
-            throw EngineError(message: "service '\(id)' of tenant '\(tenantID)' does not exist")
+        if let cached = tenants.withLock({ $0[tenantID] }), cached.expires > now {
+            guard let service = cached.services[id] else { throw unknown(tenantID, id) }
+            return service
         }
-        services.withLock { $0[key] = (service, now + .seconds(5)) }
+        var services: [String: ServiceContext] = [:]
+        if let tenant = try await domain.load(tenantID: tenantID)?.configuration {
+            for service in tenant.services {
+                services[service.id] = ServiceContext(tenant: tenant, serviceID: service.id)
+            }
+        }
+        tenants.withLock { $0[tenantID] = (services, now + .seconds(5)) }
+        guard let service = services[id] else { throw unknown(tenantID, id) }
         return service
+    }
+
+    func forget(tenantID: String) {
+        _ = tenants.withLock { $0.removeValue(forKey: tenantID) }
+    }
+
+    private func unknown(_ tenantID: String, _ id: String) -> EngineError {
+        EngineError(message: "service '\(id)' of tenant '\(tenantID)' does not exist")
     }
 
     /// Applies one event to the incident as read at `current.version` and commits the outcome (optimistic:
@@ -91,7 +108,8 @@ final class EngineCore: Sendable {
 
     /// Pure: what the event does to `current`.
     func decide(_ event: IncidentEvent, _ current: IncidentRecord, interpreter: WorkflowInterpreter, service: ServiceContext, now: Timestamp) -> Decision {
-        let outcome = interpreter.apply(event, to: current.snapshot, now: now, parameters: planner.parameters(for: service))
+        let parameters = planner.parameters(for: service, severity: current.snapshot.severity, now: now)
+        let outcome = interpreter.apply(event, to: current.snapshot, now: now, parameters: parameters)
         switch outcome.disposition {
         case .refused(let reason): return .refused(reason)
         case .unchanged: return .unchanged

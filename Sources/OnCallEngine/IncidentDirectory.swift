@@ -43,7 +43,7 @@ final class IncidentDirectory: Sendable {
 }
 
 /// Runs the directory's passivation every `interval`.
-struct PassivationService: Service {
+struct PassivationService: ServiceLifecycle.Service {
     let directory: IncidentDirectory
     let idleAfter: Duration
     let interval: Duration

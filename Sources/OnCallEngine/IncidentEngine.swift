@@ -103,7 +103,7 @@ public final class IncidentEngine: Sendable {
     }
 
     /// The long-running parts, to add to the process's service group.
-    public var services: [any Service] {
+    public var services: [any ServiceLifecycle.Service] {
         [
             NotificationListener(client: client, logger: logger, timerWake: timerWake, relayWake: relayWake),
             TimerService(engine: self),
@@ -114,6 +114,9 @@ public final class IncidentEngine: Sendable {
 
     /// Actors in memory now.
     public var activeActors: Int { directory.activeCount }
+
+    /// Forgets this node's cached set-up of a tenant (after an admin change), so the next command reads it anew.
+    public func forget(tenantID: String) { core.forget(tenantID: tenantID) }
 
     /// Drops actors idle for at least `idle` (the passivation service does this every 30 s).
     @discardableResult
@@ -136,7 +139,7 @@ public final class IncidentEngine: Sendable {
                 continue
             }
             let now = core.clock()
-            let outcome = interpreter.start(severity: request.severity, now: now, parameters: core.planner.parameters(for: service), by: request.actor)
+            let outcome = interpreter.start(severity: request.severity, now: now, parameters: core.planner.parameters(for: service, severity: request.severity, now: now), by: request.actor)
             let record = IncidentRecord(
                 tenantID: request.tenantID, id: UUID(), number: 0, serviceID: request.serviceID, workflow: service.workflow,
                 title: request.title, severity: request.severity, dedupKey: request.dedupKey,

@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// LISTENs for the hints other nodes' commits send (`oncall_timers`, `oncall_outbox`) and wakes the local
 /// timer service and relay. Only a hint: both also poll, so a lost notification delays, never loses, work.
-struct NotificationListener: Service {
+struct NotificationListener: ServiceLifecycle.Service {
     let client: PostgresClient
     let logger: Logger
     let timerWake: WakeSignal

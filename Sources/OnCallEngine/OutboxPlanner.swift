@@ -49,39 +49,50 @@ public struct OutboxPlanner: Sendable {
         return plan
     }
 
-    /// The workflow's view of the service: layer delays, whether each layer has anyone, timeouts.
-    public func parameters(for service: ServiceContext) -> WorkflowParameters {
-        WorkflowParameters(
-            layers: service.policy.layers.map { .init(delay: $0.delay, covered: !$0.technicians.isEmpty) },
-            repeatCount: service.policy.repeatCount,
+    /// The workflow's view of the service at `now`: layer delays, whether each layer has anyone on call,
+    /// timeouts, and whether this incident pages (urgency, maintenance windows).
+    public func parameters(for service: ServiceContext, severity: Severity, now: Timestamp) -> WorkflowParameters {
+        let paging = service.paging(severity: severity, at: now)
+        return WorkflowParameters(
+            layers: service.layers.map { .init(delay: $0.delay, covered: !service.onCall(layer: $0.position, at: now).isEmpty) },
+            repeatCount: service.repeatCount,
             ackTimeout: service.ackTimeout,
             autoResolve: service.autoResolve,
-            shouldPage: true
+            shouldPage: paging.shouldPage,
+            maintenanceRemaining: paging.quietUntil.map { $0 - now }
         )
+    }
+
+    /// A technician's notifications for one page: each notification rule's contact method after its delay, or,
+    /// with no rules, every contact method at once.
+    static func notifications(for technician: Technician) -> [(method: ContactMethod, delay: Duration)] {
+        guard !technician.notificationRules.isEmpty else { return technician.contactMethods.map { ($0, .zero) } }
+        return technician.notificationRules.compactMap { rule in
+            technician.contactMethods.first { $0.id == rule.contactMethod }.map { ($0, rule.delay) }
+        }
     }
 
     public func drafts(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp) -> [OutboxDraft] {
         var drafts: [OutboxDraft] = []
         let sequence = incident.snapshot.sequence
-        func add(channel: String, kind: String, payload: [String: JSONValue]) {
+        func add(channel: String, kind: String, payload: [String: JSONValue], notBefore: Timestamp? = nil) {
             let position = drafts.count + 1
             drafts.append(OutboxDraft(
                 position: position, channel: channel, kind: kind, payload: JSONValue.object(payload).text,
-                idempotencyKey: "\(incident.id.uuidString.lowercased()):\(sequence):\(position)", notBefore: now
+                idempotencyKey: "\(incident.id.uuidString.lowercased()):\(sequence):\(position)", notBefore: notBefore ?? now
             ))
         }
         for effect in effects {
             switch effect {
             case .page(let layer, let round):
-                guard layer >= 1, layer <= service.policy.layers.count else { continue }
-                for technician in service.policy.layers[layer - 1].technicians {
-                    for method in technician.contactMethods {
+                for technician in service.onCall(layer: layer, at: now) {
+                    for (method, delay) in Self.notifications(for: technician) {
                         var payload = summary(incident)
                         payload["layer"] = .int(layer)
                         payload["round"] = .int(round)
                         payload["technician"] = .object(["id": .string(technician.id), "name": .string(technician.name)])
                         payload["contact_method"] = .object(["id": .string(method.id), "type": .string(method.type.rawValue), "address": .string(method.address)])
-                        add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", payload: payload)
+                        add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", payload: payload, notBefore: now + delay)
                     }
                 }
             case .publish(let event):

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Delivers outbox rows after their commit: claims due rows with a lease, hands each to the deliverer for its
 /// kind, keeps per-incident order within a channel, retries with capped exponential back-off and jitter,
 /// and turns rows that keep failing into dead letters for ops. Delivered rows leave the hot table at once.
-struct OutboxRelay: Service {
+struct OutboxRelay: ServiceLifecycle.Service {
     let engine: IncidentEngine
 
     func run() async throws {

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// every due row with a lease (`FOR UPDATE SKIP LOCKED`, so two nodes never fire the same row) and hands
 /// each to the incident. On start the first claim fires everything that became overdue while no node ran.
 /// A node that dies after claiming leaves a lease that runs out; another node then fires the timer.
-struct TimerService: Service {
+struct TimerService: ServiceLifecycle.Service {
     let engine: IncidentEngine
 
     /// Fires in flight at most; claims top up when a quarter has finished, so claims stay large.

@@ -35,6 +35,16 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        var verifier: HubTokenVerifier?
+        if let sso = configuration.hubSSO {
+            do {
+                verifier = try HubTokenVerifier(secret: sso.sharedSecret?.value, jwksURL: sso.jwksURL, issuer: sso.issuer, logger: logger)
+            } catch {
+                printError("oncall: configuration error: \(sso.jwksURL == nil ? "HUB_JWT_SECRET" : "HUB_JWT_SECRET/HUB_JWKS_URL") \(error.message)")
+                throw ExitCode(2)
+            }
+        }
+
         let database = try await DatabaseSession.open(configuration, logger: logger)
         defer { database.close() }
         try await MigrateCommand.apply(database, runner: runner, logger: logger)
@@ -55,8 +65,17 @@ struct ServeCommand: AsyncParsableCommand {
             integrations: IntegrationReport.make(configuration)
         )
         let http = configuration.http
+        let clock: @Sendable () -> Timestamp = { Timestamp(Date()) }
+        let accounts = HubAccounts(client: client, logger: logger)
+        let auth = Authenticator(opsKey: configuration.opsAPIKey, verifier: verifier, accounts: accounts, clock: clock)
+        let admin = AdminContext(
+            domain: DomainStore(client: client, logger: logger), auth: auth, engine: engine,
+            publicURL: configuration.publicURL ?? "http://\(http.host):\(http.port)", workflows: Set(workflows.workflows.keys), clock: clock
+        )
         let app = Application(
-            router: OnCallApplication.makeRouter(health: health, incidents: IncidentRoutes(engine: engine, opsKey: configuration.opsAPIKey)),
+            router: OnCallApplication.makeRouter(
+                health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts)
+            ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),
             services: [client] + engine.services,

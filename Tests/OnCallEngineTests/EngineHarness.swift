@@ -35,7 +35,7 @@ struct EngineHarness {
     func run(nodes: Int = 1, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, base: .milliseconds(200), cap: .seconds(1)),
              _ body: @Sendable ([IncidentEngine]) async throws -> Void) async throws {
         var engines: [IncidentEngine] = []
-        var services: [any Service] = []
+        var services: [any ServiceLifecycle.Service] = []
         for index in 0..<nodes {
             let client = Database.makeClient(url, logger: TestDatabase.logger, maximumConnections: 8)
             var settings = IncidentEngine.Settings(node: "node-\(index)", publicURL: "http://oncall.test")

@@ -13,10 +13,11 @@ import ServiceLifecycle
 func withLiveServer(
     readiness: @escaping HealthRoutes.ReadinessCheck = { Readiness(ready: true, reason: nil) },
     server: HTTPServerBuilder = .cleartextHTTP1AndHTTP2(),
-    services: [any Service] = [],
+    services: [any ServiceLifecycle.Service] = [],
+    router: Router<OnCallRequestContext>? = nil,
     _ body: @Sendable (Int) async throws -> Void
 ) async throws {
-    let router = OnCallApplication.makeRouter(health: HealthRoutes(readiness: readiness, integrations: IntegrationReport.make(OnCallConfiguration())))
+    let router = router ?? OnCallApplication.makeRouter(health: HealthRoutes(readiness: readiness, integrations: IntegrationReport.make(OnCallConfiguration())))
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let app = Application(
         router: router,

@@ -101,12 +101,18 @@ public struct WorkflowParameters: Sendable, Equatable {
     public var autoResolve: Duration?
     /// Whether the service pages for this incident now (severity urgent enough, no maintenance window).
     public var shouldPage: Bool
+    /// While a maintenance window runs: how long until it ends (and paging may start).
+    public var maintenanceRemaining: Duration?
 
-    public init(layers: [Layer], repeatCount: Int = 0, ackTimeout: Duration? = nil, autoResolve: Duration? = nil, shouldPage: Bool = true) {
+    public init(
+        layers: [Layer], repeatCount: Int = 0, ackTimeout: Duration? = nil, autoResolve: Duration? = nil, shouldPage: Bool = true,
+        maintenanceRemaining: Duration? = nil
+    ) {
         self.layers = layers
         self.repeatCount = repeatCount
         self.ackTimeout = ackTimeout
         self.autoResolve = autoResolve
         self.shouldPage = shouldPage
+        self.maintenanceRemaining = maintenanceRemaining
     }
 }

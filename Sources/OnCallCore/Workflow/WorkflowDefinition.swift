@@ -88,6 +88,8 @@ public enum WorkflowParameter: String, Sendable, CaseIterable {
     case autoResolve = "service.auto_resolve"
     /// The duration asked for by the snooze event.
     case snoozeDuration = "snooze.duration"
+    /// How long until a running maintenance window ends; unset outside a window: the timer is not armed.
+    case maintenanceRemaining = "service.maintenance_remaining"
 }
 
 public struct TransitionDefinition: Sendable {

@@ -225,6 +225,8 @@ private struct Run {
             return parameters.ackTimeout
         case .parameter(.autoResolve):
             return parameters.autoResolve
+        case .parameter(.maintenanceRemaining):
+            return parameters.maintenanceRemaining
         case .parameter(.snoozeDuration):
             if case .snooze(let duration)? = event?.kind { return duration }
             return nil

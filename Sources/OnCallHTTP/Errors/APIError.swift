@@ -51,12 +51,15 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public var code: Code
     public var message: String
     public var headers: HTTPFields
+    /// Each invalid field: its path in the request body (`layers[0].members[2]`) and what is wrong with it.
+    public var problems: [(path: String, message: String)]
 
-    public init(_ status: HTTPResponse.Status, code: Code? = nil, message: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, code: Code? = nil, message: String, headers: HTTPFields = [:], problems: [(path: String, message: String)] = []) {
         self.status = status
         self.code = code ?? .forStatus(status)
         self.message = message
         self.headers = headers
+        self.problems = problems
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -67,15 +70,20 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public func makeResponse() -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let body = ErrorBody(error: .init(code: code.rawValue, message: message))
+        let body = ErrorBody(error: .init(code: code.rawValue, message: message, problems: problems.isEmpty ? nil : problems.map { .init(path: $0.path, message: $0.message) }))
         let data = (try? JSONEncoder.sortedKeys.encode(body)) ?? Data(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     struct ErrorBody: Codable {
+        struct Problem: Codable {
+            var path: String
+            var message: String
+        }
         struct Detail: Codable {
             var code: String
             var message: String
+            var problems: [Problem]?
         }
         var error: Detail
     }

@@ -63,53 +63,6 @@ public struct IncidentStore: Sendable {
         return entries
     }
 
-    /// The service, its policy, layers, and the technicians (with contact methods) each layer pages.
-    public func service(tenantID: String, id: String) async throws -> ServiceContext? {
-        let rows = try await client.query(
-            """
-            SELECT s.id, s.name, s.workflow, s.ack_timeout_seconds, s.auto_resolve_seconds, p.id, p.repeat_count,
-              COALESCE((SELECT json_agg(json_build_object(
-                  'position', l.position, 'delay', l.delay_seconds,
-                  'technicians', COALESCE((
-                    SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'contact_methods', COALESCE((
-                        SELECT json_agg(json_build_object('id', c.id, 'type', c.type, 'address', c.address) ORDER BY c.id)
-                        FROM contact_methods c WHERE c.tenant_id = t.tenant_id AND c.technician_id = t.id), '[]'::json)) ORDER BY et.target_id)
-                    FROM escalation_targets et JOIN technicians t ON t.tenant_id = et.tenant_id AND t.id = et.target_id
-                    WHERE et.tenant_id = l.tenant_id AND et.policy_id = l.policy_id AND et.position = l.position
-                      AND et.target_type = 'technician'), '[]'::json)
-                ) ORDER BY l.position)
-                FROM escalation_layers l WHERE l.tenant_id = p.tenant_id AND l.policy_id = p.id), '[]'::json)::text
-            FROM services s JOIN escalation_policies p ON p.tenant_id = s.tenant_id AND p.id = s.escalation_policy_id
-            WHERE s.tenant_id = \(tenantID) AND s.id = \(id)
-            """,
-            logger: logger
-        )
-        for try await (serviceID, name, workflow, ack, autoResolve, policyID, repeatCount, layersJSON) in rows.decode((String, String, String, Int32?, Int32?, String, Int32, String).self) {
-            let layers = try JSONDecoder().decode([LayerJSON].self, from: Data(layersJSON.utf8))
-            return ServiceContext(
-                tenantID: tenantID, id: serviceID, name: name, workflow: workflow,
-                ackTimeout: ack.map { .seconds(Int64($0)) }, autoResolve: autoResolve.map { .seconds(Int64($0)) },
-                policy: PolicyContext(id: policyID, repeatCount: Int(repeatCount), layers: layers.map { layer in
-                    LayerContext(position: layer.position, delay: .seconds(layer.delay), technicians: layer.technicians.map { t in
-                        TechnicianContact(id: t.id, name: t.name, contactMethods: t.contact_methods.map { ContactMethod(id: $0.id, type: ContactMethod.Kind(rawValue: $0.type) ?? .webhook, address: $0.address) })
-                    })
-                })
-            )
-        }
-        return nil
-    }
-
-    private struct LayerJSON: Decodable {
-        struct Technician: Decodable {
-            struct Method: Decodable { var id, type, address: String }
-            var id, name: String
-            var contact_methods: [Method]
-        }
-        var position: Int
-        var delay: Int64
-        var technicians: [Technician]
-    }
-
     // MARK: Writing
 
     /// Inserts a new incident with the outcome of entering its workflow. Throws ``DuplicateOpenIncident`` when an

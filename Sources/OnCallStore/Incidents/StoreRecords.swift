@@ -49,36 +49,6 @@ public struct IncidentRecord: Sendable, Equatable {
     }
 }
 
-/// What the engine needs to know about a service to run its incidents.
-public struct ServiceContext: Sendable, Equatable {
-    public var tenantID: String
-    public var id: String
-    public var name: String
-    public var workflow: String
-    public var ackTimeout: Duration?
-    public var autoResolve: Duration?
-    public var policy: PolicyContext
-}
-
-public struct PolicyContext: Sendable, Equatable {
-    public var id: String
-    public var repeatCount: Int
-    public var layers: [LayerContext]
-}
-
-public struct LayerContext: Sendable, Equatable {
-    public var position: Int
-    public var delay: Duration
-    public var technicians: [TechnicianContact]
-}
-
-/// A technician to page and the ways to reach them.
-public struct TechnicianContact: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var contactMethods: [ContactMethod]
-}
-
 /// One outbox row to write with a commit.
 public struct OutboxDraft: Sendable, Equatable {
     public var position: Int

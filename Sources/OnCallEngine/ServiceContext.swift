@@ -1,0 +1,82 @@
+public import OnCallCore
+
+/// A service as the engine runs it: its policy with the technicians and schedules each layer pages, its
+/// maintenance windows as instants, and the technicians' contact methods. Built from the tenant's set-up.
+public struct ServiceContext: Sendable {
+    public struct Layer: Sendable {
+        public var position: Int
+        public var delay: Duration
+        public var targets: [Target]
+    }
+
+    /// A technician, or a schedule that says who is on call when the layer is paged.
+    public enum Target: Sendable {
+        case technician(String)
+        case schedule(String, ScheduleResolver?)
+    }
+
+    public var tenantID: String
+    public var id: String
+    public var name: String
+    public var workflow: String
+    public var ackTimeout: Duration?
+    public var autoResolve: Duration?
+    public var pageLowSeverity: Bool
+    public var maintenance: [PagingDecision.Window]
+    public var policyID: String
+    public var repeatCount: Int
+    public var layers: [Layer]
+    public var technicians: [String: Technician]
+
+    /// The service `id` of `tenant`; nil when the tenant has no such service (or its policy is missing).
+    public init?(tenant: TenantConfiguration, serviceID id: String) {
+        guard let service = tenant.services.first(where: { $0.id == id }),
+              let policy = tenant.escalationPolicies.first(where: { $0.id == service.escalationPolicy }) else { return nil }
+        var resolvers: [String: ScheduleResolver] = [:]
+        for schedule in tenant.schedules { resolvers[schedule.id] = try? ScheduleResolver(schedule) }
+        self.tenantID = tenant.id
+        self.id = service.id
+        self.name = service.name
+        self.workflow = service.workflow
+        self.ackTimeout = service.ackTimeout
+        self.autoResolve = service.autoResolve
+        self.pageLowSeverity = service.pageLowSeverity
+        self.maintenance = service.maintenanceWindows.compactMap { window in
+            (try? window.instants()).map { PagingDecision.Window(start: $0.start, end: $0.end) }
+        }
+        self.policyID = policy.id
+        self.repeatCount = policy.repeatCount
+        self.layers = policy.layers.enumerated().map { index, layer in
+            Layer(position: index + 1, delay: layer.delay, targets: layer.targets.map { target in
+                switch target {
+                case .technician(let id): .technician(id)
+                case .schedule(let id): .schedule(id, resolvers[id])
+                }
+            })
+        }
+        self.technicians = Dictionary(tenant.technicians.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Who layer `position` (1-based) pages at `now`: its technicians and whoever its schedules have on call,
+    /// each once, in the order the layer lists them.
+    public func onCall(layer position: Int, at now: Timestamp) -> [Technician] {
+        guard position >= 1, position <= layers.count else { return [] }
+        var seen: Set<String> = []
+        var people: [Technician] = []
+        for target in layers[position - 1].targets {
+            let id: String?
+            switch target {
+            case .technician(let technician): id = technician
+            case .schedule(_, let resolver): id = resolver?.onCall(at: now).technician
+            }
+            guard let id, let technician = technicians[id], seen.insert(id).inserted else { continue }
+            people.append(technician)
+        }
+        return people
+    }
+
+    /// Whether this service pages an incident of `severity` at `now`.
+    public func paging(severity: Severity, at now: Timestamp) -> PagingDecision {
+        PagingDecision.decide(severity: severity, pageLowSeverity: pageLowSeverity, windows: maintenance, now: now)
+    }
+}

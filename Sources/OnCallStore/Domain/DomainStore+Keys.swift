@@ -1,0 +1,45 @@
+import Foundation
+public import OnCallCore
+import PostgresNIO
+
+extension DomainStore {
+    /// The integration whose webhook URL carries `webhookID`, when `key` is its current key; nil otherwise (no
+    /// difference between an unknown id and a wrong key). A rotated key fails from the commit of the rotation on.
+    public func authenticate(webhookID: String, key: String) async throws -> IntegrationRecord? {
+        let rows = try await client.query(
+            """
+            SELECT tenant_id, id, type, service_id, key_sha256, key_hint, created_at, key_rotated_at FROM integrations WHERE webhook_id = \(webhookID)
+            """,
+            logger: logger
+        )
+        for try await (tenant, id, type, service, hash, hint, created, rotated) in rows.decode((String, String, String, String?, ByteBuffer, String, Date, Date).self) {
+            guard IntegrationKeys.matches(key, hash: Array(buffer: hash)) else { return nil }
+            return IntegrationRecord(
+                tenantID: tenant, integration: Integration(id: id, type: Integration.Kind(rawValue: type) ?? .generic, service: service),
+                webhookID: webhookID, keyHint: hint, createdAt: Timestamp(created), keyRotatedAt: Timestamp(rotated)
+            )
+        }
+        // Unknown id: hash anyway so both refusals take about as long.
+        _ = IntegrationKeys.matches(key, hash: [])
+        return nil
+    }
+
+    /// The tenant's integration of type `bridge` whose current key is `key` (Bridge and Search APIs).
+    public func authenticateBridge(tenantID: String, key: String) async throws -> IntegrationRecord? {
+        let hash = ByteBuffer(bytes: IntegrationKeys.hash(key))
+        let rows = try await client.query(
+            """
+            SELECT id, webhook_id, key_hint, created_at, key_rotated_at FROM integrations
+            WHERE tenant_id = \(tenantID) AND type = 'bridge' AND key_sha256 = \(hash)
+            """,
+            logger: logger
+        )
+        for try await (id, webhook, hint, created, rotated) in rows.decode((String, String, String, Date, Date).self) {
+            return IntegrationRecord(
+                tenantID: tenantID, integration: Integration(id: id, type: .bridge, service: nil), webhookID: webhook, keyHint: hint,
+                createdAt: Timestamp(created), keyRotatedAt: Timestamp(rotated)
+            )
+        }
+        return nil
+    }
+}
