@@ -139,7 +139,14 @@ public final class IncidentEngine: Sendable {
                 continue
             }
             let now = core.clock()
-            let outcome = interpreter.start(severity: request.severity, now: now, parameters: core.planner.parameters(for: service, severity: request.severity, now: now), by: request.actor)
+            var outcome = interpreter.start(severity: request.severity, now: now, parameters: core.planner.parameters(for: service, severity: request.severity, now: now), by: request.actor)
+            // Recorded but quiet: the timeline says why, so nobody wonders who was paged.
+            let paging = service.paging(severity: request.severity, at: now)
+            if !paging.shouldPage {
+                var detail = ["reason": paging.quietUntil == nil ? "severity" : "maintenance_window", "severity": request.severity.rawValue]
+                if let until = paging.quietUntil { detail["until"] = until.date.formatted(.iso8601) }
+                outcome.journal.append(JournalEntry(kind: "paging.deferred", actor: "system", detail: detail))
+            }
             let record = IncidentRecord(
                 tenantID: request.tenantID, id: UUID(), number: 0, serviceID: request.serviceID, workflow: service.workflow,
                 title: request.title, severity: request.severity, dedupKey: request.dedupKey,

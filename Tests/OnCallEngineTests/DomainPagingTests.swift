@@ -91,6 +91,8 @@ struct DomainPagingTests {
             #expect(incident.snapshot.timers.isEmpty)
             try await Task.sleep(for: .milliseconds(500))
             #expect(h.receiver.received(path: "/pages").isEmpty)
+            let deferred = try await engines[0].timeline(id: incident.id, tenantID: "acme").first { $0.kind == "paging.deferred" }
+            #expect(deferred?.detail["reason"] == "severity")
         }
     }
 
@@ -110,7 +112,7 @@ struct DomainPagingTests {
             let record = try await engines[0].waitFor(incident.id) { $0.state == "escalating" }
             #expect(record.createdAt.date.distance(to: page.at) >= 1.0, "paged when the window ended, not before")
             let timeline = try await engines[0].timeline(id: incident.id, tenantID: "acme").map(\.kind)
-            #expect(timeline.contains("maintenance.ended"))
+            #expect(timeline.contains("maintenance.ended") && timeline.contains("paging.deferred"))
         }
     }
 }
