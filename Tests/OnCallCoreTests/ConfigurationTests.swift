@@ -55,6 +55,7 @@ struct ConfigurationTests {
         (["HUB_API_URL": "https://hub"], "HUB_SERVICE_KEY"),
         (["HUB_JWT_ISSUER": "https://hub"], "HUB_JWT_ISSUER"),
         (["HUB_JWKS_URL": "ftp://hub/jwks"], "HUB_JWKS_URL"),
+        (["HUB_JWT_SECRET": "short"], "HUB_JWT_SECRET"),
         (["BUS_CONNECTION_STRING": "kafka://broker:9092"], "BUS_CONNECTION_STRING"),
         (["BUS_CONNECTION_STRING": "not a url"], "BUS_CONNECTION_STRING"),
         (["ONCALL_PUBLIC_URL": "https://"], "ONCALL_PUBLIC_URL"),
@@ -69,7 +70,7 @@ struct ConfigurationTests {
     }
 
     @Test func errorsAndSummaryNeverShowSecrets() throws {
-        let secret = "s3cr3t-value"
+        let secret = "s3cr3t-value-long-enough-for-hs256"
         do {
             _ = try OnCallConfiguration(environment: ["PSA_SERVICE_KEY": secret])
             Issue.record("expected an error")
@@ -143,7 +144,7 @@ struct IntegrationReportTests {
 
     @Test func configuredPeersCarryADetailWithoutSecrets() throws {
         let report = IntegrationReport.make(try OnCallConfiguration(environment: [
-            "PSA_API_URL": "https://psa.example", "PSA_SERVICE_KEY": "k1", "HUB_JWT_SECRET": "k2", "BUS_CONNECTION_STRING": "postgres://u:k3@h/b",
+            "PSA_API_URL": "https://psa.example", "PSA_SERVICE_KEY": "k1", "HUB_JWT_SECRET": String(repeating: "k2", count: 16), "BUS_CONNECTION_STRING": "postgres://u:k3@h/b",
         ]))
         let psa = try #require(report.first { $0.name == "psa" })
         #expect(psa.configured && psa.detail == "tickets at https://psa.example")

@@ -19,7 +19,7 @@ struct DoctorTests {
     }
 
     @Test func everythingConfiguredExitsZeroAndPrintsNoSecret() async throws {
-        let secrets = ["defend-key-111", "bus-pass-222", "psa-key-333", "jwt-secret-444", "hub-key-555"]
+        let secrets = ["defend-key-111", "bus-pass-222", "psa-key-333", "jwt-secret-444-with-at-least-32-bytes", "hub-key-555"]
         let doctor = try ServerProcess(["doctor"], environment: [
             "DEFEND_SERVICE_KEY": secrets[0],
             "BUS_CONNECTION_STRING": "postgres://bus:\(secrets[1])@127.0.0.1:5432/bus",

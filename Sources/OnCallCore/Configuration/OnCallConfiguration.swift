@@ -110,6 +110,9 @@ public struct OnCallConfiguration: Sendable {
 
         let jwks = try env["HUB_JWKS_URL"].map { url throws(ConfigurationError) in try Self.httpURL(url, "HUB_JWKS_URL") }
         let jwtSecret = env["HUB_JWT_SECRET"].map(Secret.init)
+        if let jwtSecret, jwtSecret.value.utf8.count < 32 {
+            throw fail("HUB_JWT_SECRET", "is \(jwtSecret.value.utf8.count) bytes; HS256 needs at least 32 (RFC 7518 section 3.2)")
+        }
         if jwks != nil || jwtSecret != nil {
             hubSSO = HubSSO(sharedSecret: jwtSecret, jwksURL: jwks, issuer: env["HUB_JWT_ISSUER"])
         } else if env["HUB_JWT_ISSUER"] != nil {
