@@ -189,6 +189,7 @@ let package = Package(
             name: "OnCallServerTests",
             dependencies: [
                 "OnCallServer", "OnCallTesting", "OnCallStore", "OnCallCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -43,7 +43,10 @@ struct ApplyCommand: AsyncParsableCommand {
         let database = try await DatabaseSession.open(configuration, logger: logger)
         defer { database.close() }
         try await MigrateCommand.apply(database, runner: try MigrationRunner.bundled(), logger: logger)
-        let client = Database.makeClient(database.url, logger: logger, maximumConnections: 2)
+        // A one-shot command: the pool's notices (a first lease racing its run()) are noise here.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let client = Database.makeClient(database.url, logger: poolLogger, maximumConnections: 2)
         let store = DomainStore(client: client, logger: logger)
         let base = configuration.publicURL ?? "http://\(configuration.http.host):\(configuration.http.port)"
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -94,9 +94,13 @@ struct AdminAPITests {
                 let response = try await h.as("owner", method, path, json: body)
                 #expect(response.status == 404, "\(method) \(path): \(response.status) \(response.text)")
             }
-            // PUT of an id only they use creates acme's own object; theirs is untouched.
+            // Writes naming ids only they use create acme's own objects; theirs are untouched.
             let put = try await h.as("owner", "PUT", "/api/services/b-desk", json: #"{"name":"Acme's own desk","escalation_policy":"standard"}"#)
             #expect(put.status == 201)
+            #expect(try await h.as("owner", "POST", "/api/technicians", json: #"{"id":"b-zoe","name":"Acme's Zoe"}"#).status == 201)
+            #expect(try await h.as("owner", "PUT", "/api/routes", json: #"{"rmm":"b-desk","backups":"backups"}"#).status == 200)
+            #expect(try await h.as("owner", "POST", "/api/integrations", json: #"{"id":"b-hook","type":"generic","service":"b-desk"}"#).status == 201)
+            #expect(try await h.as("owner", "PUT", "/api/technicians/alice", json: #"{"name":"Alice M.","email":"alice@acme-msp.example","hub_user_id":"hub-7f3a","role":"admin"}"#).status == 200)
 
             let otherAfter = try #require(try await h.domain.load(tenantID: "other-msp"))
             #expect(otherAfter.configuration == otherBefore.configuration)

@@ -3,6 +3,7 @@ import Testing
 import OnCallCore
 import OnCallStore
 import OnCallTesting
+import JWTKit
 
 /// `oncall apply` as a process against a real PostgreSQL: the example file applies as it is, twice.
 @Suite("oncall apply")
@@ -77,5 +78,50 @@ struct ApplyCommandTests {
         #expect(run.status == 2)
         #expect(run.text.contains("tenants[0].schedules[0].layers[0].members[2]") && run.text.contains("zed"), "\(run.text)")
         #expect(run.text.contains(":80:") || run.text.contains("(line 80)"), "the line of the member list: \(run.text)")
+    }
+}
+
+/// The served API after `oncall apply`, with a real Hub token signed by HUB_JWT_SECRET: the wiring of the
+/// verifier, provisioning and the schedule answers in the shipped binary.
+@Suite("Hub SSO against oncall serve")
+struct HubSSOProcessTests {
+    static let secret = "process-test-hub-secret-0123456789abcdef"
+
+    struct Claims: JWTPayload {
+        var sub: SubjectClaim
+        var tenant_id: String
+        var role: String
+        var exp: ExpirationClaim
+        func verify(using algorithm: some JWTAlgorithm) throws {}
+    }
+
+    static func token(role: String, subject: String, secret: String = secret) async throws -> String {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        return try await keys.sign(Claims(sub: .init(value: subject), tenant_id: "acme-msp", role: role, exp: .init(value: Date().addingTimeInterval(600))))
+    }
+
+    @Test func aHubTokenReachesTheAppliedTenantWithItsRole() async throws {
+        let url = try await TestDatabase.fresh()
+        #expect(try await ApplyCommandTests.apply(url, [ApplyCommandTests.acme]).status == 0)
+        let server = try ServerProcess(["serve"], environment: [
+            "DATABASE_URL": url.connectionString, "HUB_JWT_SECRET": Self.secret, "ONCALL_HTTP_HOST": "127.0.0.1", "ONCALL_HTTP_PORT": "0",
+        ])
+        defer { server.terminate() }
+        let port = try await server.listeningPort()
+
+        let alice = try await Self.token(role: "admin", subject: "hub-7f3a")
+        let me = try await TestHTTP.http1(port: port, "GET", "/api/me", headers: [("Authorization", "Bearer \(alice)")])
+        #expect(me.status == 200, "\(me.text)")
+        #expect(me.text.contains(#""role":"manager""#) && me.text.contains(#""id":"alice""#))
+
+        let christmas = try await TestHTTP.h2c(port: port, "GET", "/api/schedules/primary/oncall?at=2026-12-25T12:00:00Z", headers: [("authorization", "Bearer \(alice)")])
+        #expect(christmas.status == 200 && christmas.text.contains(#""technician":"carol""#), "\(christmas.text)")
+
+        let member = try await Self.token(role: "member", subject: "hub-91c2")
+        let refused = try await TestHTTP.http1(port: port, "DELETE", "/api/services/web", headers: [("Authorization", "Bearer \(member)")])
+        #expect(refused.status == 403)
+        let forged = try await Self.token(role: "owner", subject: "hub-e5e5", secret: "someone-elses-secret-0123456789abcdef")
+        #expect(try await TestHTTP.http1(port: port, "GET", "/api/me", headers: [("Authorization", "Bearer \(forged)")]).status == 401)
     }
 }
