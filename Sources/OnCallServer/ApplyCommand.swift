@@ -56,7 +56,7 @@ struct ApplyCommand: AsyncParsableCommand {
             for tenant in document.tenants {
                 let report: DomainStore.UpdateReport
                 do {
-                    report = try await store.update(tenantID: tenant.id, dryRun: dryRun) { _ in tenant }
+                    report = try await store.update(tenantID: tenant.id, dryRun: dryRun) { current in current?.keepingProvisioned(tenant) ?? tenant }
                 } catch let conflict as DomainStore.Conflict {
                     printError("oncall: tenant \(tenant.id) was not applied: \(conflict.message)")
                     throw ExitCode(1)

@@ -125,3 +125,24 @@ struct HubSSOProcessTests {
         #expect(try await TestHTTP.http1(port: port, "GET", "/api/me", headers: [("Authorization", "Bearer \(forged)")]).status == 401)
     }
 }
+
+extension HubSSOProcessTests {
+    /// Someone who joined through the Hub after the file was written keeps their technician when the file
+    /// is applied again.
+    @Test func reapplyingTheFileKeepsTechniciansProvisionedAtFirstLogin() async throws {
+        let url = try await TestDatabase.fresh()
+        #expect(try await ApplyCommandTests.apply(url, [ApplyCommandTests.acme]).status == 0)
+        let server = try ServerProcess(["serve"], environment: [
+            "DATABASE_URL": url.connectionString, "HUB_JWT_SECRET": Self.secret, "ONCALL_HTTP_HOST": "127.0.0.1", "ONCALL_HTTP_PORT": "0",
+        ])
+        defer { server.terminate() }
+        let port = try await server.listeningPort()
+        let newcomer = try await Self.token(role: "member", subject: "hub-newcomer")
+        #expect(try await TestHTTP.http1(port: port, "GET", "/api/me", headers: [("Authorization", "Bearer \(newcomer)")]).status == 200)
+        #expect(try await SQL.strings(url, "SELECT id FROM technicians WHERE hub_user_id = 'hub-newcomer'") == ["hub-newcomer"])
+
+        let again = try await ApplyCommandTests.apply(url, [ApplyCommandTests.acme])
+        #expect(again.text.contains("tenant acme-msp: no changes"), "\(again.text)")
+        #expect(try await SQL.strings(url, "SELECT id FROM technicians WHERE hub_user_id = 'hub-newcomer'") == ["hub-newcomer"])
+    }
+}

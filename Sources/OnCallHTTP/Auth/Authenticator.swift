@@ -61,6 +61,9 @@ public final class Authenticator: Sendable {
             if refusal.unavailable { throw APIError(.serviceUnavailable, message: refusal.message) }
             throw APIError(.unauthorized, message: refusal.message, headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
         }
+        guard ConfigurationValidator.isValidTenantID(identity.tenantID) else {
+            throw APIError(.forbidden, message: "the token's tenant_id is not a tenant id On-Call can hold (lowercase letters, digits, dashes)")
+        }
         guard let hubRole = HubRole(rawValue: identity.role) else {
             throw APIError(.forbidden, message: "unknown Hub role '\(identity.role)' (owner, admin or member)")
         }

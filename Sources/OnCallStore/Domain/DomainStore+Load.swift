@@ -36,9 +36,11 @@ extension DomainStore {
         ).decode((String, String, Int32).self) {
             rules[technician, default: []].append(NotificationRule(contactMethod: method, delay: .seconds(Int64(delay))))
         }
-        for try await (id, name, email, hubUser, role, zone) in try await connection.query(
-            "SELECT id, name, email, hub_user_id, role, time_zone FROM technicians WHERE tenant_id = \(tenantID) ORDER BY id", logger: logger
-        ).decode((String, String, String?, String?, String, String?).self) {
+        var provisioned: Set<String> = []
+        for try await (id, name, email, hubUser, role, zone, provisionedAt) in try await connection.query(
+            "SELECT id, name, email, hub_user_id, role, time_zone, provisioned_at FROM technicians WHERE tenant_id = \(tenantID) ORDER BY id", logger: logger
+        ).decode((String, String, String?, String?, String, String?, Date?).self) {
+            if provisionedAt != nil { provisioned.insert(id) }
             tenant.technicians.append(Technician(
                 id: id, name: name, email: email, hubUserID: hubUser, role: HubRole(rawValue: role) ?? .member, timeZone: zone,
                 contactMethods: methods[id] ?? [], notificationRules: rules[id] ?? []
@@ -103,6 +105,6 @@ extension DomainStore {
                 tenantID: tenantID, integration: integration, webhookID: webhook, keyHint: hint, createdAt: Timestamp(created), keyRotatedAt: Timestamp(rotated)
             ))
         }
-        return StoredTenant(configuration: tenant, integrations: integrations)
+        return StoredTenant(configuration: tenant, integrations: integrations, provisioned: provisioned)
     }
 }

@@ -65,8 +65,8 @@ public struct HubAccounts: Sendable {
                 }
                 try await tx.query(
                     """
-                    INSERT INTO technicians (tenant_id, id, name, email, hub_user_id, role)
-                    VALUES (\(user.tenantID), \(candidate), \(user.name ?? user.email ?? user.hubUserID), \(user.email), \(user.hubUserID), \(user.role.rawValue))
+                    INSERT INTO technicians (tenant_id, id, name, email, hub_user_id, role, provisioned_at)
+                    VALUES (\(user.tenantID), \(candidate), \(user.name ?? user.email ?? user.hubUserID), \(user.email), \(user.hubUserID), \(user.role.rawValue), now())
                     """,
                     logger: logger
                 )

@@ -4,10 +4,23 @@ public import OnCallCore
 public struct StoredTenant: Sendable, Equatable {
     public var configuration: TenantConfiguration
     public var integrations: [IntegrationRecord]
+    /// Technicians created by their first Hub login rather than by a file or the API.
+    public var provisioned: Set<String>
 
-    public init(configuration: TenantConfiguration, integrations: [IntegrationRecord]) {
+    public init(configuration: TenantConfiguration, integrations: [IntegrationRecord], provisioned: Set<String> = []) {
         self.configuration = configuration
         self.integrations = integrations
+        self.provisioned = provisioned
+    }
+
+    /// What a configuration file for this tenant should become when applied: the file, plus the technicians
+    /// provisioned by a Hub login that the file does not list. A file written before someone joined must not
+    /// remove them; listing them in the file sets their details; removing them is an API call.
+    public func keepingProvisioned(_ file: TenantConfiguration) -> TenantConfiguration {
+        var result = file
+        let listed = Set(file.technicians.map(\.id))
+        result.technicians += configuration.technicians.filter { provisioned.contains($0.id) && !listed.contains($0.id) }
+        return result
     }
 
     public func integration(_ id: String) -> IntegrationRecord? { integrations.first { $0.integration.id == id } }

@@ -8,6 +8,7 @@ ALTER TABLE technicians
     ADD COLUMN hub_user_id text,
     ADD COLUMN role text NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'admin', 'member')),
     ADD COLUMN time_zone text,
+    ADD COLUMN provisioned_at timestamptz,       -- created by a first Hub login (oncall apply keeps these)
     ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
 CREATE UNIQUE INDEX technicians_hub_user ON technicians (tenant_id, hub_user_id) WHERE hub_user_id IS NOT NULL;
 CREATE INDEX technicians_email ON technicians (tenant_id, lower(email));
