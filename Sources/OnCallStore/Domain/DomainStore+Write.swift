@@ -5,9 +5,10 @@ import PostgresNIO
 
 extension DomainStore {
     /// Writes `changes` so the tenant becomes `target`: creations and updates in dependency order (technicians,
-    /// schedules, policies, services, routes, integrations), then deletions in the reverse order.
+    /// schedules, policies, services, routes, integrations), then deletions in the reverse order. Existing
+    /// integrations in `newKeys` get the file's key, or a generated one that is returned (shown once).
     static func write(
-        _ changes: [ConfigurationChange], target: TenantConfiguration, current: StoredTenant?, rotateKeys: Set<String>,
+        _ changes: [ConfigurationChange], target: TenantConfiguration, current: StoredTenant?, newKeys: Set<String>,
         on tx: PostgresConnection, logger: Logger
     ) async throws -> [IssuedKey] {
         let tenantID = target.id
@@ -162,8 +163,7 @@ extension DomainStore {
                     "UPDATE integrations SET type = \(integration.type.rawValue), service_id = \(integration.service) WHERE tenant_id = \(tenantID) AND id = \(integration.id)",
                     logger: logger
                 )
-                let newKey = changes.contains { $0.kind == .integration && $0.id == integration.id && $0.detail == "new key" }
-                if newKey {
+                if newKeys.contains(integration.id) {
                     let key = integration.key ?? IntegrationKeys.generate()
                     try await tx.query(
                         """

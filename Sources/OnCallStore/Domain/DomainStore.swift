@@ -59,9 +59,11 @@ public struct DomainStore: Sendable {
                 let target = try desired(current)
                 var changes = ConfigurationDiff.changes(from: current?.configuration, to: target)
                 let keyHashes = try await Self.keyHashes(tenantID: tenantID, on: tx, logger: logger)
+                var newKeys: Set<String> = []
                 for integration in target.integrations where current?.integration(integration.id) != nil {
                     let givenKeyDiffers = integration.key.map { IntegrationKeys.hash($0) != keyHashes[integration.id] } ?? false
                     guard givenKeyDiffers || rotateKeys.contains(integration.id) else { continue }
+                    newKeys.insert(integration.id)
                     if let index = changes.firstIndex(where: { $0.kind == .integration && $0.id == integration.id }) {
                         changes[index].detail = "new key"
                     } else {
@@ -70,7 +72,7 @@ public struct DomainStore: Sendable {
                 }
                 var report = UpdateReport(changes: changes, issuedKeys: [], tenant: nil)
                 if !changes.isEmpty {
-                    report.issuedKeys = try await Self.write(changes, target: target, current: current, rotateKeys: rotateKeys, on: tx, logger: logger)
+                    report.issuedKeys = try await Self.write(changes, target: target, current: current, newKeys: newKeys, on: tx, logger: logger)
                 }
                 report.tenant = try await Self.load(tenantID: tenantID, on: tx, logger: logger)
                 if dryRun { throw DryRun(report: report) }
