@@ -48,7 +48,7 @@ struct ApplyCommand: AsyncParsableCommand {
         poolLogger.logLevel = max(logger.logLevel, .error)
         let client = Database.makeClient(database.url, logger: poolLogger, maximumConnections: 2)
         let store = DomainStore(client: client, logger: logger)
-        let base = configuration.publicURL ?? "http://\(configuration.http.host):\(configuration.http.port)"
+        let base = configuration.externalURL
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -69,7 +69,9 @@ struct ApplyCommand: AsyncParsableCommand {
                 announce("tenant \(tenant.id): \(report.changes.count) change\(report.changes.count == 1 ? "" : "s")\(dryRun ? " planned (dry run: nothing written)" : "")")
                 for change in report.changes { announce("  \(change)") }
                 for issued in report.issuedKeys {
-                    announce("  integration \(issued.integrationID): webhook \(base)/api/webhooks/\(issued.webhookID) key \(issued.key) (shown once)")
+                    let bridge = tenant.integrations.first { $0.id == issued.integrationID }?.type == .bridge
+                    let door = bridge ? "for the Bridge and Search APIs" : "webhook \(base)/api/webhooks/\(issued.webhookID)"
+                    announce("  integration \(issued.integrationID): \(door) key \(issued.key) (shown once)")
                 }
             }
             announce(total == 0 ? "nothing to change" : dryRun ? "dry run: \(total) change(s) planned, none written" : "applied \(total) change(s)")

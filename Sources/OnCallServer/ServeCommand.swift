@@ -70,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         let auth = Authenticator(opsKey: configuration.opsAPIKey, verifier: verifier, accounts: accounts, clock: clock)
         let admin = AdminContext(
             domain: DomainStore(client: client, logger: logger), auth: auth, engine: engine,
-            publicURL: configuration.publicURL ?? "http://\(http.host):\(http.port)", workflows: Set(workflows.workflows.keys), clock: clock
+            publicURL: configuration.externalURL, workflows: Set(workflows.workflows.keys), clock: clock
         )
         let app = Application(
             router: OnCallApplication.makeRouter(

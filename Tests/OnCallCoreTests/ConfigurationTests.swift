@@ -37,6 +37,12 @@ struct ConfigurationTests {
         #expect(c.logLevel == "debug")
     }
 
+    @Test func theExternalURLIsThePublicURLElseTheListeningAddress() throws {
+        #expect(try OnCallConfiguration(environment: ["ONCALL_PUBLIC_URL": "https://oncall.example"]).externalURL == "https://oncall.example")
+        #expect(try OnCallConfiguration(environment: [:]).externalURL == "http://localhost:8080")
+        #expect(try OnCallConfiguration(environment: ["ONCALL_HTTP_HOST": "10.0.0.5", "ONCALL_HTTP_PORT": "9000"]).externalURL == "http://10.0.0.5:9000")
+    }
+
     @Test func emptyValuesCountAsUnset() throws {
         let c = try OnCallConfiguration(environment: ["DATABASE_URL": "", "PSA_API_URL": "  ", "ONCALL_HTTP_PORT": ""])
         #expect(c.databaseURL == nil && c.psa == nil && c.http.port == 8080)

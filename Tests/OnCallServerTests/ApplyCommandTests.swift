@@ -39,7 +39,9 @@ struct ApplyCommandTests {
         }
         let keys = first.text.split(separator: "\n").filter { $0.contains("(shown once)") }
         #expect(keys.count == 8, "one generated key per integration")
-        #expect(keys.allSatisfy { $0.contains("webhook https://oncall.example/api/webhooks/") && $0.contains(" key oc_") })
+        #expect(keys.allSatisfy { $0.contains(" key oc_") })
+        #expect(keys.filter { $0.contains("webhook https://oncall.example/api/webhooks/") }.count == 7)
+        #expect(keys.contains { $0.contains("integration noc-wall: for the Bridge and Search APIs key oc_") })
 
         let second = try await Self.apply(url, [Self.acme])
         #expect(second.status == 0)

@@ -46,6 +46,14 @@ public struct OnCallConfiguration: Sendable {
     public var dataDirectory: String = ".oncall"
     /// `ONCALL_PUBLIC_URL`: the base of links in pages (acknowledge links).
     public var publicURL: String?
+
+    /// Where people and tools reach this server: `ONCALL_PUBLIC_URL`, else the listening address (a wildcard
+    /// host as `localhost`, which is right on the machine itself and says that the variable should be set).
+    public var externalURL: String {
+        if let publicURL { return publicURL }
+        let host = ["0.0.0.0", "::", "[::]", ""].contains(http.host) ? "localhost" : http.host
+        return "\(http.tls == nil ? "http" : "https")://\(host):\(http.port)"
+    }
     /// `DEFEND_SERVICE_KEY`: what Defend sends in `X-Service-Key`.
     public var defendServiceKey: Secret?
     /// `BUS_CONNECTION_STRING`: the event bus (RMM, Security, Backups in; lifecycle events out).
