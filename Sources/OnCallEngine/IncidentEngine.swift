@@ -105,7 +105,7 @@ public final class IncidentEngine: Sendable {
     /// The long-running parts, to add to the process's service group.
     public var services: [any ServiceLifecycle.Service] {
         [
-            NotificationListener(client: client, logger: logger, timerWake: timerWake, relayWake: relayWake),
+            NotificationListener(client: client, logger: logger, timerWake: timerWake, relayWake: relayWake, tenantChanged: { [core] in core.forget(tenantID: $0) }),
             TimerService(engine: self),
             OutboxRelay(engine: self),
             PassivationService(directory: directory, idleAfter: settings.passivateAfter, interval: .seconds(30)),

@@ -83,6 +83,21 @@ struct DomainPagingTests {
         }
     }
 
+    /// A change written by another process (oncall apply, another node's admin API) reaches this engine at
+    /// once through the `oncall_tenants` notification, not after its 5 s cache expires.
+    @Test func aChangeFromElsewhereReachesTheEngineAtOnce() async throws {
+        let h = try await Self.harness()
+        try await h.run { engines in
+            _ = try await Self.trigger(engines[0])
+            #expect(try await h.receiver.waitFor(1, path: "/pages")[0].path == "/pages/bob")
+            try await Self.write(Self.tenant(receiver: h.receiver, overrideAlice: true, windowSeconds: 3600), to: h)
+            try await Task.sleep(for: .milliseconds(800))  // the notification's trip, far below the cache's 5 s
+            _ = try await engines[0].trigger(.init(tenantID: "acme", serviceID: "endpoints", title: "Second", severity: .critical, dedupKey: "second"))
+            let pages = try await h.receiver.waitFor(2, path: "/pages")
+            #expect(pages[1].path == "/pages/alice", "the override written elsewhere is already in force")
+        }
+    }
+
     @Test func lowSeverityIsRecordedButPagesNoOne() async throws {
         let h = try await Self.harness()
         try await h.run { engines in

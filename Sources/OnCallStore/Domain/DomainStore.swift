@@ -41,6 +41,10 @@ public struct DomainStore: Sendable {
         public var description: String { message }
     }
 
+    /// Every committed change to a tenant's set-up sends a notification on this channel with the tenant id:
+    /// engines on every node drop their cached copy of it.
+    public static let changeChannel = "oncall_tenants"
+
     struct DryRun: Error {
         let report: UpdateReport
     }
@@ -76,6 +80,9 @@ public struct DomainStore: Sendable {
                 }
                 report.tenant = try await Self.load(tenantID: tenantID, on: tx, logger: logger)
                 if dryRun { throw DryRun(report: report) }
+                if !changes.isEmpty {
+                    try await tx.query("SELECT pg_notify(\(Self.changeChannel), \(tenantID))", logger: logger)
+                }
                 return report
             }
         } catch let error as PostgresTransactionError {
