@@ -1,2 +1,0 @@
-// Tests for OnCallParsers arrive with the code they test.
-import Testing
