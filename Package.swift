@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "OnCallHTTP",
             dependencies: [
-                "OnCallCore", "OnCallStore", "OnCallEngine", "OnCallIntegrations",
+                "OnCallCore", "OnCallParsers", "OnCallStore", "OnCallEngine", "OnCallIntegrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),

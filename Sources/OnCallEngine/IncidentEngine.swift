@@ -35,14 +35,20 @@ public final class IncidentEngine: Sendable {
         public var dedupKey: String?
         /// Who opened it (`technician:alice`, `integration:nagios-core`).
         public var actor: String?
+        /// Source, description, device, links and details, stored when the alert opens an incident.
+        public var context: IncidentContext
 
-        public init(tenantID: String, serviceID: String, title: String, severity: Severity, dedupKey: String? = nil, actor: String? = nil) {
+        public init(
+            tenantID: String, serviceID: String, title: String, severity: Severity, dedupKey: String? = nil, actor: String? = nil,
+            context: IncidentContext = IncidentContext()
+        ) {
             self.tenantID = tenantID
             self.serviceID = serviceID
             self.title = title
             self.severity = severity
             self.dedupKey = dedupKey
             self.actor = actor
+            self.context = context
         }
     }
 
@@ -124,6 +130,8 @@ public final class IncidentEngine: Sendable {
 
     /// Opens an incident, or folds the alert into the open incident with the same dedup key.
     public func trigger(_ request: TriggerRequest) async throws -> TriggerResult {
+        var request = request
+        request.dedupKey = request.dedupKey.map(DedupKey.bounded)
         let service: ServiceContext
         do {
             service = try await core.service(request.tenantID, request.serviceID)
@@ -154,7 +162,7 @@ public final class IncidentEngine: Sendable {
                 snapshot: outcome.snapshot, createdAt: now, updatedAt: now
             )
             do {
-                let (saved, drafts) = try await store.create(record) { numbered in
+                let (saved, drafts) = try await store.create(record, context: request.context) { numbered in
                     let plan = self.core.planner.plan(for: outcome.effects, incident: numbered, service: service, now: now)
                     return (plan.noted(in: outcome), plan.outbox)
                 }

@@ -8,12 +8,15 @@ public import OnCallCore
 /// Builds the front door: the router with every route group, and the server channel for the configuration.
 public enum OnCallApplication {
     /// The router: JSON errors outermost, then the route groups.
-    public static func makeRouter(health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil) -> Router<OnCallRequestContext> {
+    public static func makeRouter(
+        health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil, webhooks: WebhookRoutes? = nil
+    ) -> Router<OnCallRequestContext> {
         let router = Router(context: OnCallRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
         health.register(on: router)
         incidents?.register(on: router)
         admin?.register(on: router)
+        webhooks?.register(on: router)
         return router
     }
 

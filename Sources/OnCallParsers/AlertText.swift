@@ -7,6 +7,7 @@ public enum AlertText {
 
     /// `text` cut to at most `limit` characters (grapheme clusters, so no character is split), with `…`.
     public static func clip(_ text: String, to limit: Int) -> String {
+        guard limit > 1 else { return String(text.prefix(max(limit, 0))) }
         guard text.count > limit else { return text }
         return String(text.prefix(limit - 1)) + "…"
     }
@@ -34,8 +35,12 @@ public enum AlertText {
             !body.isEmpty && body.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "." || $0 == "_" || $0 == "$" || $0 == "#" }
         }
         if t.hasPrefix("{"), t.hasSuffix("}") { return isMacroBody(t.dropFirst().dropLast()) }
-        if t.hasPrefix("$"), t.hasSuffix("$") { return isMacroBody(t.dropFirst().dropLast()) }
-        if t.hasPrefix("$") { return isMacroBody(t.dropFirst()) }
+        if t.hasPrefix("$"), t.hasSuffix("$") {
+            // Nagios `$SERVICEDESC$`, and Icinga 2's runtime macros, which are lowercase: `$host.name$`.
+            let body = t.dropFirst().dropLast()
+            return isMacroBody(body) || !body.isEmpty && body.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "_" }
+        }
+        if t.hasPrefix("$"), let first = t.dropFirst().first, first.isLetter || first == "_" { return isMacroBody(t.dropFirst()) }
         return false
     }
 }

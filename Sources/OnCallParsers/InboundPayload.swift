@@ -1,3 +1,5 @@
+public import OnCallCore
+
 /// A request body as it arrived, with what a parser may need around it.
 public struct InboundPayload: Sendable {
     public var body: [UInt8]
@@ -28,10 +30,7 @@ public struct InboundPayload: Sendable {
 /// Per-integration choices that change how a payload is read.
 public struct ParseOptions: Sendable, Equatable {
     /// Alertmanager and Grafana: one incident per notification group (default) or per alert fingerprint.
-    public enum Grouping: String, Sendable, Equatable, CaseIterable {
-        case perGroup = "per_group"
-        case perAlert = "per_alert"
-    }
+    public typealias Grouping = Integration.Grouping
 
     public var grouping: Grouping
 

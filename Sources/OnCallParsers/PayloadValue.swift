@@ -22,7 +22,8 @@ public indirect enum PayloadValue: Sendable, Equatable {
         for name in names {
             if let exact = fields[name] { return exact }
             let lowered = name.lowercased()
-            if let match = fields.first(where: { $0.key.lowercased() == lowered }) { return match.value }
+            // Sorted, so a body with both `Title` and `TITLE` reads the same every time.
+            if let match = fields.keys.sorted().first(where: { $0.lowercased() == lowered }) { return fields[match] }
         }
         return nil
     }
@@ -61,7 +62,8 @@ public indirect enum PayloadValue: Sendable, Equatable {
         while start < body.count, [0x20, 0x09, 0x0A, 0x0D].contains(body[start]) { start += 1 }
         guard start < body.count else { throw ParseError("the body is empty") }
         let declaredJSON = contentType?.lowercased().contains("json") ?? false
-        if body[start] == UInt8(ascii: "{") || body[start] == UInt8(ascii: "[") || declaredJSON {
+        let looksLikeForm = body[start...].contains(UInt8(ascii: "=")) && !body[start...].contains(UInt8(ascii: "\""))
+        if body[start] == UInt8(ascii: "{") || body[start] == UInt8(ascii: "[") || declaredJSON && !looksLikeForm {
             var reader = JSONReader(bytes: body, index: start)
             return try reader.document()
         }

@@ -68,13 +68,15 @@ struct ServeCommand: AsyncParsableCommand {
         let clock: @Sendable () -> Timestamp = { Timestamp(Date()) }
         let accounts = HubAccounts(client: client, logger: logger)
         let auth = Authenticator(opsKey: configuration.opsAPIKey, verifier: verifier, accounts: accounts, clock: clock)
+        let domain = DomainStore(client: client, logger: logger)
         let admin = AdminContext(
-            domain: DomainStore(client: client, logger: logger), auth: auth, engine: engine,
+            domain: domain, auth: auth, engine: engine,
             publicURL: configuration.externalURL, workflows: Set(workflows.workflows.keys), clock: clock
         )
         let app = Application(
             router: OnCallApplication.makeRouter(
-                health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts)
+                health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts),
+                webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),

@@ -17,6 +17,7 @@ struct AdminHarness: Sendable {
     let port: Int
     let domain: DomainStore
     let now: Timestamp
+    let url: DatabaseURL
 
     static var repository: URL {
         var url = URL(fileURLWithPath: #filePath)
@@ -65,13 +66,14 @@ struct AdminHarness: Sendable {
         let router = OnCallApplication.makeRouter(
             health: HealthRoutes(readiness: { Readiness(ready: true, reason: nil) }, integrations: IntegrationReport.make(OnCallConfiguration())),
             incidents: IncidentRoutes(engine: engine, auth: auth),
-            admin: AdminRoutes(admin: admin, accounts: accounts)
+            admin: AdminRoutes(admin: admin, accounts: accounts),
+            webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
         )
         try await withLiveServer(services: [client], router: router) { port in
             for tenant in [try acme(), other()] {
                 _ = try await domain.update(tenantID: tenant.id) { _ in tenant }
             }
-            try await body(AdminHarness(port: port, domain: domain, now: now))
+            try await body(AdminHarness(port: port, domain: domain, now: now, url: url))
         }
     }
 

@@ -33,8 +33,8 @@ public struct ConfigurationChange: Sendable, Equatable, CustomStringConvertible 
 
 /// What differs between a tenant as stored and as desired, object by object.
 public enum ConfigurationDiff {
-    /// Creations and updates in write order, then deletions in reverse order. Integrations compare by type and
-    /// service (keys are compared by the store, which holds their hashes).
+    /// Creations and updates in write order, then deletions in reverse order. Integrations compare by everything
+    /// but the key (keys are compared by the store, which holds their hashes).
     public static func changes(from current: TenantConfiguration?, to desired: TenantConfiguration) -> [ConfigurationChange] {
         var changes: [ConfigurationChange] = []
         if let current {
@@ -65,7 +65,7 @@ public enum ConfigurationDiff {
         compare(.service, old.services, desired.services, id: \.id)
         let routes = { (routes: Routes) in Routes.Source.allCases.compactMap { source in routes[source].map { (source: source.rawValue, service: $0) } } }
         compare(.route, routes(old.routes).map { [$0.source, $0.service] }, routes(desired.routes).map { [$0.source, $0.service] }, id: { $0[0] })
-        compare(.integration, old.integrations, desired.integrations, id: \.id, same: { $0.type == $1.type && $0.service == $1.service })
+        compare(.integration, old.integrations, desired.integrations, id: \.id, same: { $0.type == $1.type && $0.service == $1.service && $0.grouping == $1.grouping && $0.ratePerSecond == $1.ratePerSecond && $0.burst == $1.burst })
         return changes + deletions.reversed()
     }
 }

@@ -457,12 +457,16 @@ struct ConfigurationReader {
     }
 
     mutating func integration(_ node: Node, _ path: String, idRequired: Bool) -> Integration? {
-        guard let f = fields(node, path, allowed: ["id", "type", "service", "key"], what: "an integration") else { return nil }
+        let keys = ["id", "type", "service", "key", "grouping", "rate_per_second", "burst"]
+        guard let f = fields(node, path, allowed: keys, what: "an integration") else { return nil }
         let id = id(f, required: idRequired)
         let type: Integration.Kind? = field(f, "type") { $0.choice($1, $2, "integration type") }
         let service = field(f, "service", required: false) { $0.text($1, $2) }
         let key = field(f, "key", required: false) { $0.text($1, $2) }
+        let grouping: Integration.Grouping? = field(f, "grouping", required: false) { $0.choice($1, $2, "grouping") }
+        let rate = field(f, "rate_per_second", required: false) { $0.wholeNumber($1, $2) }
+        let burst = field(f, "burst", required: false) { $0.wholeNumber($1, $2) }
         guard let id, let type else { return nil }
-        return Integration(id: id, type: type, service: service, key: key)
+        return Integration(id: id, type: type, service: service, key: key, grouping: grouping, ratePerSecond: rate, burst: burst)
     }
 }

@@ -293,5 +293,10 @@ private struct Check {
             problem(path + ".service", "a bridge integration takes no service (it is a read-only key)")
         }
         if let key = integration.key, key.count < 16 { problem(path + ".key", "key must be at least 16 characters") }
+        if integration.grouping != nil, ![.alertmanager, .grafana].contains(integration.type) {
+            problem(path + ".grouping", "grouping applies to alertmanager and grafana integrations only")
+        }
+        if let rate = integration.ratePerSecond, !(1...100_000).contains(rate) { problem(path + ".rate_per_second", "must be between 1 and 100000") }
+        if let burst = integration.burst, !(1...1_000_000).contains(burst) { problem(path + ".burst", "must be between 1 and 1000000") }
     }
 }

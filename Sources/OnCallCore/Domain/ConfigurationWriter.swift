@@ -130,6 +130,10 @@ enum ConfigurationWriter {
 
     /// Never the key: it is a secret, shown once when generated.
     static func integration(_ integration: Integration) -> ConfigurationTree {
-        .object([("id", .text(integration.id)), ("type", .text(integration.type.rawValue)), ("service", optional(integration.service))])
+        var fields: [(String, ConfigurationTree)] = [("id", .text(integration.id)), ("type", .text(integration.type.rawValue)), ("service", optional(integration.service))]
+        if let grouping = integration.grouping { fields.append(("grouping", .text(grouping.rawValue))) }
+        if let rate = integration.ratePerSecond { fields.append(("rate_per_second", .number(rate))) }
+        if let burst = integration.burst { fields.append(("burst", .number(burst))) }
+        return .object(fields)
     }
 }

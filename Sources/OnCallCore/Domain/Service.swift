@@ -51,17 +51,36 @@ public struct Integration: Sendable, Equatable {
         public var needsService: Bool { self != .bridge }
     }
 
+    /// Alertmanager and Grafana: one incident per notification group, or per alert fingerprint.
+    public enum Grouping: String, Sendable, Equatable, CaseIterable, Codable {
+        case perGroup = "per_group"
+        case perAlert = "per_alert"
+    }
+
+    /// Requests a second each node accepts from one integration, sustained, and the burst above it.
+    public static let defaultRatePerSecond = 200
+    public static let defaultBurst = 2_000
+
     public var id: String
     public var type: Kind
     /// The service its alerts open incidents on (nil for `bridge`).
     public var service: String?
     /// A key given in the configuration file (otherwise one is generated and shown once). Never read back.
     public var key: String?
+    /// Nil: per group.
+    public var grouping: Grouping?
+    /// Nil: ``defaultRatePerSecond``.
+    public var ratePerSecond: Int?
+    /// Nil: ``defaultBurst``.
+    public var burst: Int?
 
-    public init(id: String, type: Kind, service: String?, key: String? = nil) {
+    public init(id: String, type: Kind, service: String?, key: String? = nil, grouping: Grouping? = nil, ratePerSecond: Int? = nil, burst: Int? = nil) {
         self.id = id
         self.type = type
         self.service = service
         self.key = key
+        self.grouping = grouping
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
     }
 }

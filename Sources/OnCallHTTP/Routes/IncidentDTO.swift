@@ -34,9 +34,15 @@ struct IncidentDTO: Codable, ResponseEncodable {
     var resolved_at: String?
     var resolved_by: String?
     var version: Int64
+    /// Where the alert came from and what it said beyond the title (shown with the timeline).
+    var source: String?
+    var description: String?
+    var device: String?
+    var links: [[String: String]]?
+    var details: [String: String]?
     var timeline: [Entry]?
 
-    init(_ record: IncidentRecord, timeline: [JournalRecord]? = nil) {
+    init(_ record: IncidentRecord, timeline: [JournalRecord]? = nil, context: IncidentContext? = nil) {
         id = record.id.uuidString.lowercased()
         number = record.number
         tenant_id = record.tenantID
@@ -60,6 +66,11 @@ struct IncidentDTO: Codable, ResponseEncodable {
         resolved_by = record.resolvedBy
         version = record.version
         self.timeline = timeline?.map { Entry(at: $0.at.iso8601, kind: $0.kind, actor: $0.actor, detail: $0.detail) }
+        source = context?.source
+        description = context?.description
+        device = context?.device
+        links = context?.links.flatMap { try? JSONDecoder().decode([[String: String]].self, from: Data($0.utf8)) }
+        details = context?.details.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
     }
 }
 

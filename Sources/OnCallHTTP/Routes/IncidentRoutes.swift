@@ -48,7 +48,10 @@ public struct IncidentRoutes: Sendable {
             let caller = try await auth.require(.read, request)
             let id = try incidentID(context)
             guard let record = try await engine.incident(id: id, tenantID: caller.tenantID) else { throw notFound(id) }
-            return IncidentDTO(record, timeline: try await engine.timeline(id: id, tenantID: caller.tenantID))
+            return IncidentDTO(
+                record, timeline: try await engine.timeline(id: id, tenantID: caller.tenantID),
+                context: try await engine.store.context(tenantID: caller.tenantID, incidentID: id)
+            )
         }
         incidents.post(":id/acknowledge") { request, context in
             try await act(.acknowledge, try await auth.require(.respond, request), context)

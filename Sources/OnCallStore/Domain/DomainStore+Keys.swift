@@ -8,14 +8,21 @@ extension DomainStore {
     public func authenticate(webhookID: String, key: String) async throws -> IntegrationRecord? {
         let rows = try await client.query(
             """
-            SELECT tenant_id, id, type, service_id, key_sha256, key_hint, created_at, key_rotated_at FROM integrations WHERE webhook_id = \(webhookID)
+            SELECT tenant_id, id, type, service_id, key_sha256, key_hint, created_at, key_rotated_at,
+                   options->>'grouping', (options->>'rate_per_second')::int, (options->>'burst')::int
+            FROM integrations WHERE webhook_id = \(webhookID)
             """,
             logger: logger
         )
-        for try await (tenant, id, type, service, hash, hint, created, rotated) in rows.decode((String, String, String, String?, ByteBuffer, String, Date, Date).self) {
+        for try await (tenant, id, type, service, hash, hint, created, rotated, grouping, rate, burst)
+            in rows.decode((String, String, String, String?, ByteBuffer, String, Date, Date, String?, Int32?, Int32?).self) {
             guard IntegrationKeys.matches(key, hash: Array(buffer: hash)) else { return nil }
+            let integration = Integration(
+                id: id, type: Integration.Kind(rawValue: type) ?? .generic, service: service, grouping: grouping.flatMap(Integration.Grouping.init(rawValue:)),
+                ratePerSecond: rate.map(Int.init), burst: burst.map(Int.init)
+            )
             return IntegrationRecord(
-                tenantID: tenant, integration: Integration(id: id, type: Integration.Kind(rawValue: type) ?? .generic, service: service),
+                tenantID: tenant, integration: integration,
                 webhookID: webhookID, keyHint: hint, createdAt: Timestamp(created), keyRotatedAt: Timestamp(rotated)
             )
         }

@@ -151,16 +151,19 @@ extension DomainStore {
                 let webhookID = IntegrationKeys.webhookID()
                 try await tx.query(
                     """
-                    INSERT INTO integrations (tenant_id, id, type, service_id, webhook_id, key_sha256, key_hint)
+                    INSERT INTO integrations (tenant_id, id, type, service_id, webhook_id, key_sha256, key_hint, options)
                     VALUES (\(tenantID), \(integration.id), \(integration.type.rawValue), \(integration.service), \(webhookID),
-                            \(ByteBuffer(bytes: IntegrationKeys.hash(key))), \(IntegrationKeys.hint(key)))
+                            \(ByteBuffer(bytes: IntegrationKeys.hash(key))), \(IntegrationKeys.hint(key)), \(Self.options(integration))::jsonb)
                     """,
                     logger: logger
                 )
                 if integration.key == nil { issued.append(IssuedKey(integrationID: integration.id, webhookID: webhookID, key: key)) }
             } else if updatedIntegrations.contains(integration.id) {
                 try await tx.query(
-                    "UPDATE integrations SET type = \(integration.type.rawValue), service_id = \(integration.service) WHERE tenant_id = \(tenantID) AND id = \(integration.id)",
+                    """
+                    UPDATE integrations SET type = \(integration.type.rawValue), service_id = \(integration.service), options = \(Self.options(integration))::jsonb
+                    WHERE tenant_id = \(tenantID) AND id = \(integration.id)
+                    """,
                     logger: logger
                 )
                 if newKeys.contains(integration.id) {
@@ -197,5 +200,14 @@ extension DomainStore {
             try await tx.query("DELETE FROM technicians WHERE tenant_id = \(tenantID) AND id = \(id)", logger: logger)
         }
         return issued
+    }
+
+    /// An integration's options as stored (`{"grouping":…,"rate_per_second":…,"burst":…}`, unset ones left out).
+    static func options(_ integration: Integration) -> String {
+        var fields: [String] = []
+        if let grouping = integration.grouping { fields.append(#""grouping":\#(JSONText.quoted(grouping.rawValue))"#) }
+        if let rate = integration.ratePerSecond { fields.append(#""rate_per_second":\#(rate)"#) }
+        if let burst = integration.burst { fields.append(#""burst":\#(burst)"#) }
+        return "{" + fields.joined(separator: ",") + "}"
     }
 }

@@ -50,6 +50,18 @@ public struct IncidentStore: Sendable {
         return nil
     }
 
+    /// What the incident is about beyond its title (the API's view; actors never load it).
+    public func context(tenantID: String, incidentID: UUID) async throws -> IncidentContext? {
+        let rows = try await client.query(
+            "SELECT source, description, device, links::text, details::text FROM incidents WHERE tenant_id = \(tenantID) AND id = \(incidentID)",
+            logger: logger
+        )
+        for try await (source, description, device, links, details) in rows.decode((String?, String?, String?, String?, String?).self) {
+            return IncidentContext(source: source, description: description, device: device, links: links, details: details)
+        }
+        return nil
+    }
+
     public func journal(tenantID: String, incidentID: UUID) async throws -> [JournalRecord] {
         let rows = try await client.query(
             "SELECT id, kind, actor, detail::text, at FROM incident_journal WHERE tenant_id = \(tenantID) AND incident_id = \(incidentID) ORDER BY id",
@@ -69,7 +81,7 @@ public struct IncidentStore: Sendable {
     /// open incident with the same service and dedup key exists (the caller folds the alert into that one).
     /// `plan` gives the outcome and outbox rows once the incident's number is known (payloads carry it).
     public func create(
-        _ record: IncidentRecord, plan: (IncidentRecord) -> (WorkflowOutcome, [OutboxDraft])
+        _ record: IncidentRecord, context: IncidentContext = IncidentContext(), plan: (IncidentRecord) -> (WorkflowOutcome, [OutboxDraft])
     ) async throws -> (IncidentRecord, [OutboxDraft]) {
         var record = record
         var outbox: [OutboxDraft] = []
@@ -87,11 +99,13 @@ public struct IncidentStore: Sendable {
                 try await tx.query(
                     """
                     INSERT INTO incidents (tenant_id, id, number, service_id, workflow, title, severity, dedup_key, state, is_open, version,
-                                           snapshot, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by)
+                                           snapshot, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
+                                           source, description, device, links, details)
                     VALUES (\(record.tenantID), \(record.id), \(record.number), \(record.serviceID), \(record.workflow), \(record.title),
                             \(record.severity.rawValue), \(record.dedupKey), \(record.state), \(record.isOpen), \(record.version),
                             \(snapshot)::jsonb, \(record.createdAt.date), \(record.updatedAt.date), \(record.acknowledgedAt?.date),
-                            \(record.acknowledgedBy), \(record.resolvedAt?.date), \(record.resolvedBy))
+                            \(record.acknowledgedBy), \(record.resolvedAt?.date), \(record.resolvedBy),
+                            \(context.source), \(context.description), \(context.device), \(context.links)::jsonb, \(context.details)::jsonb)
                     """,
                     logger: logger
                 )

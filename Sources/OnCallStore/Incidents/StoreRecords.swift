@@ -49,6 +49,26 @@ public struct IncidentRecord: Sendable, Equatable {
     }
 }
 
+/// What an incident is about beyond its title, written once when it opens (not part of the hot row the
+/// actor keeps in memory).
+public struct IncidentContext: Sendable, Equatable {
+    public var source: String?
+    public var description: String?
+    public var device: String?
+    /// JSON text: `[{"url":…,"text":…}]`.
+    public var links: String?
+    /// JSON text: `{"name":"text"}`.
+    public var details: String?
+
+    public init(source: String? = nil, description: String? = nil, device: String? = nil, links: String? = nil, details: String? = nil) {
+        self.source = source
+        self.description = description
+        self.device = device
+        self.links = links
+        self.details = details
+    }
+}
+
 /// One outbox row to write with a commit.
 public struct OutboxDraft: Sendable, Equatable {
     public var position: Int

@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Logging
+public import Hummingbird
+public import OnCallCore
+public import OnCallEngine
+import OnCallParsers
+public import OnCallStore
+import Synchronization
+
+/// `POST /api/webhooks/{webhook id}`: monitoring tools' alerts, authenticated by the integration's key
+/// (`X-Integration-Key` or `?key=`), parsed by the integration type's parser, and committed before the answer.
+///
+/// Answers 202 with `{"action","dedup_key","incident_id","deduplicated"}` for one alert, `{"alerts":[…]}`
+/// for a payload with several (or none: a notification type that means nothing here). Refusals: 401 with one
+/// body whatever was wrong (unknown id, wrong or missing key, a bridge key), 415 for a content type no tool
+/// sends, 413 over 1 MiB, 400 for a body its parser cannot read (saying where), 429 with `Retry-After` over
+/// the integration's rate.
+public struct WebhookRoutes: Sendable {
+    public static let maximumBody = 1024 * 1024
+
+    let domain: DomainStore
+    let engine: IncidentEngine
+    let alertLog: AlertLog
+    let clock: @Sendable () -> Timestamp
+    let limiter = RateLimiter()
+
+    public init(domain: DomainStore, engine: IncidentEngine, alertLog: AlertLog, clock: @escaping @Sendable () -> Timestamp) {
+        self.domain = domain
+        self.engine = engine
+        self.alertLog = alertLog
+        self.clock = clock
+    }
+
+    static let refused = APIError(.unauthorized, message: "unknown integration or wrong key")
+
+    public func register(on router: Router<OnCallRequestContext>) {
+        router.post("api/webhooks/:webhook") { request, context -> Response in
+            try await receive(request, context)
+        }
+    }
+
+    func receive(_ request: Request, _ context: OnCallRequestContext) async throws -> Response {
+        let webhookID = try context.parameters.require("webhook")
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters where query[String(name)] == nil { query[String(name)] = String(value) }
+        guard let key = request.headers[HTTPField.Name("X-Integration-Key")!] ?? query.removeValue(forKey: "key"), !key.isEmpty else {
+            throw Self.refused
+        }
+        query.removeValue(forKey: "key")
+        let contentType = request.headers[.contentType]
+        if let contentType, !Self.acceptable(contentType) {
+            throw APIError(.unsupportedMediaType, message: "send JSON or a form (application/json, application/x-www-form-urlencoded, text/plain), not \(contentType)")
+        }
+        guard let record = try await domain.authenticate(webhookID: webhookID, key: key), let service = record.integration.service else {
+            throw Self.refused
+        }
+        let now = clock()
+        if let wait = limiter.take(record, now: now) {
+            let seconds = max(1, Int((Double(wait.microseconds) / 1_000_000).rounded(.up)))
+            throw APIError(.tooManyRequests, message: "integration '\(record.integration.id)' is over its rate; retry in \(seconds) s",
+                           headers: [.retryAfter: String(seconds)])
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumBody)
+        } catch {
+            throw APIError(.contentTooLarge, message: "the body is over \(Self.maximumBody / 1024) KiB")
+        }
+        let bytes = Array(buffer: body)
+        guard let parser = AlertParsers.parser(for: record.integration.type) else { throw Self.refused }
+        let payload = InboundPayload(
+            body: bytes, contentType: contentType, query: query, options: ParseOptions(grouping: record.integration.grouping ?? .perGroup)
+        )
+        let alerts: [NormalizedAlert]
+        do {
+            alerts = try parser.parse(payload)
+        } catch {
+            throw APIError(.badRequest, message: "\(record.integration.type.rawValue) payload: \(error.message)")
+        }
+        let outcomes = try await engine.ingest(alerts, tenantID: record.tenantID, serviceID: service, actor: "integration:\(record.integration.id)")
+        await log(outcomes, record: record, source: parser.source, at: now, contentType: contentType, body: bytes)
+        return Self.answer(outcomes, single: alerts.count == 1)
+    }
+
+    /// Keeps the raw payload with each alert; a failure here is logged, never turned into a refusal (the
+    /// incident is already committed).
+    func log(_ outcomes: [AlertOutcome], record: IntegrationRecord, source: String, at now: Timestamp, contentType: String?, body: [UInt8]) async {
+        let entries = outcomes.map { outcome in
+            AlertLog.Entry(
+                tenantID: record.tenantID, integrationID: record.integration.id, source: source, action: outcome.action.rawValue,
+                dedupKey: outcome.dedupKey, incidentID: outcome.incidentID, receivedAt: now, contentType: contentType
+            )
+        }
+        let ignored = entries.isEmpty
+            ? [AlertLog.Entry(tenantID: record.tenantID, integrationID: record.integration.id, source: source, action: "ignored",
+                              dedupKey: nil, incidentID: nil, receivedAt: now, contentType: contentType)]
+            : entries
+        do {
+            try await alertLog.record(ignored, payload: body)
+        } catch {
+            alertLog.logger.warning("could not keep the raw payload of integration \(record.integration.id): \(error)")
+        }
+    }
+
+    static func answer(_ outcomes: [AlertOutcome], single: Bool) -> Response {
+        func object(_ outcome: AlertOutcome) -> String {
+            #"{"action":\#(JSONText.quoted(outcome.action.rawValue)),"dedup_key":\#(outcome.dedupKey.map(JSONText.quoted) ?? "null"),"#
+                + #""incident_id":\#(outcome.incidentID.map { JSONText.quoted($0.uuidString.lowercased()) } ?? "null"),"deduplicated":\#(outcome.deduplicated)}"#
+        }
+        let text = single && outcomes.count == 1 ? object(outcomes[0]) : #"{"alerts":[\#(outcomes.map(object).joined(separator: ","))]}"#
+        return Response(status: .accepted, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// What monitoring tools send: JSON of any flavour, forms, plain text (curl without a header), or nothing.
+    static func acceptable(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return type.isEmpty || type == "application/json" || type.hasSuffix("+json") || type == "text/json"
+            || type == "application/x-www-form-urlencoded" || type == "text/plain" || type == "*/*" || type == "application/octet-stream"
+    }
+}
+
+/// Per-integration token buckets on this node (each node counts its own requests).
+final class RateLimiter: Sendable {
+    private let buckets = Mutex<[String: TokenBucket]>([:])
+
+    /// Nil when the request may go on; otherwise how long until it may.
+    func take(_ record: IntegrationRecord, now: Timestamp) -> Duration? {
+        let rate = record.integration.ratePerSecond ?? Integration.defaultRatePerSecond
+        let burst = record.integration.burst ?? Integration.defaultBurst
+        let key = record.webhookID
+        return buckets.withLock { buckets in
+            var bucket = buckets[key].flatMap { $0.rate == Double(rate) && $0.capacity == Double(burst) ? $0 : nil }
+                ?? TokenBucket(ratePerSecond: rate, burst: burst, now: now)
+            let wait = bucket.take(now: now)
+            buckets[key] = bucket
+            return wait
+        }
+    }
+}
