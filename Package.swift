@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "OnCallServer",
             dependencies: [
-                "OnCallCore", "OnCallStore", "OnCallEngine", "OnCallIntegrations", "OnCallHTTP",
+                "OnCallCore", "OnCallParsers", "OnCallStore", "OnCallEngine", "OnCallIntegrations", "OnCallHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
