@@ -9,7 +9,7 @@ public import OnCallCore
 public enum OnCallApplication {
     /// The router: JSON errors outermost, then the route groups.
     public static func makeRouter(
-        health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil, webhooks: WebhookRoutes? = nil
+        health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil, webhooks: WebhookRoutes? = nil, defend: DefendRoutes? = nil
     ) -> Router<OnCallRequestContext> {
         let router = Router(context: OnCallRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
@@ -17,6 +17,7 @@ public enum OnCallApplication {
         incidents?.register(on: router)
         admin?.register(on: router)
         webhooks?.register(on: router)
+        defend?.register(on: router)
         return router
     }
 

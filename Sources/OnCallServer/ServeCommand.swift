@@ -69,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         let accounts = HubAccounts(client: client, logger: logger)
         let auth = Authenticator(opsKey: configuration.opsAPIKey, verifier: verifier, accounts: accounts, clock: clock)
         let domain = DomainStore(client: client, logger: logger)
+        let alertLog = AlertLog(client: client, logger: logger)
         let admin = AdminContext(
             domain: domain, auth: auth, engine: engine,
             publicURL: configuration.externalURL, workflows: Set(workflows.workflows.keys), clock: clock
@@ -76,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         let app = Application(
             router: OnCallApplication.makeRouter(
                 health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts),
-                webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
+                webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLog, clock: clock),
+                defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock)
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),

@@ -14,6 +14,7 @@ import OnCallTesting
 struct AdminHarness: Sendable {
     static let secret = "a-hub-secret-of-at-least-32-bytes!!"
     static let opsKey = "ops-key-for-tests"
+    static let defendKey = "defend-key-for-tests"
     let port: Int
     let domain: DomainStore
     let now: Timestamp
@@ -67,7 +68,8 @@ struct AdminHarness: Sendable {
             health: HealthRoutes(readiness: { Readiness(ready: true, reason: nil) }, integrations: IntegrationReport.make(OnCallConfiguration())),
             incidents: IncidentRoutes(engine: engine, auth: auth),
             admin: AdminRoutes(admin: admin, accounts: accounts),
-            webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
+            webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock),
+            defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
         )
         try await withLiveServer(services: [client], router: router) { port in
             for tenant in [try acme(), other()] {

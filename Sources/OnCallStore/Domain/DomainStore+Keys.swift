@@ -50,3 +50,15 @@ extension DomainStore {
         return nil
     }
 }
+
+extension DomainStore {
+    /// The service that receives a stack product's alerts for a tenant (nil: no route, or no such tenant).
+    public func route(tenantID: String, source: Routes.Source) async throws -> String? {
+        for try await service in try await client.query(
+            "SELECT service_id FROM routes WHERE tenant_id = \(tenantID) AND source = \(source.rawValue)", logger: logger
+        ).decode(String.self) {
+            return service
+        }
+        return nil
+    }
+}
