@@ -12,6 +12,8 @@ public final class IncidentEngine: Sendable {
     public struct Settings: Sendable {
         /// This node's name in leases (`claimed_by`, `locked_by`).
         public var node: String
+        /// How often overdue heartbeats are looked for (a missed check-in opens its incident within this).
+        public var heartbeatSweep: Duration = .seconds(1)
         public var publicURL: String?
         public var timerHorizon: Duration = .seconds(60)
         public var timerRefill: Duration = .seconds(5)
@@ -115,6 +117,7 @@ public final class IncidentEngine: Sendable {
             TimerService(engine: self),
             OutboxRelay(engine: self),
             PassivationService(directory: directory, idleAfter: settings.passivateAfter, interval: .seconds(30)),
+            HeartbeatMonitor(engine: self, heartbeats: Heartbeats(client: client, logger: logger), interval: settings.heartbeatSweep),
         ]
     }
 

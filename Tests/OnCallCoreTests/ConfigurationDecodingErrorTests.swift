@@ -32,7 +32,7 @@ struct ConfigurationDecodingErrorTests {
         ("type: sms, to:", "type: sms, url:",
          "tenants[0].technicians[0].contact_methods[1].url (line 24): an sms contact method takes 'to', not 'url'"),
         ("type: pagerduty", "type: opsgenie",
-         "tenants[0].integrations[3].type (line 138): unknown integration type 'opsgenie' (expected one of: generic, nagios, icinga, zabbix, datadog, pagerduty, alertmanager, grafana, bridge)"),
+         "tenants[0].integrations[3].type (line 138): unknown integration type 'opsgenie' (expected one of: generic, nagios, icinga, zabbix, datadog, pagerduty, alertmanager, grafana, heartbeat, bridge)"),
         ("[{ technician: erin }] }\n      - id: security-first", "[{ technican: erin }] }\n      - id: security-first",
          "tenants[0].escalation_policies[0].layers[1].targets[0].technican (line 105): unknown key 'technican' (expected one of: schedule, technician)"),
         ("repeat: 2", "repeat: twice",

@@ -71,7 +71,7 @@ struct AdminHarness: Sendable {
             webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock),
             defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
         )
-        try await withLiveServer(services: [client], router: router) { port in
+        try await withLiveServer(services: [client] + engine.services, router: router) { port in
             for tenant in [try acme(), other()] {
                 _ = try await domain.update(tenantID: tenant.id) { _ in tenant }
             }

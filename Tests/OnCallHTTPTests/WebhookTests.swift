@@ -164,3 +164,34 @@ struct WebhookTests {
         }
     }
 }
+
+/// Heartbeats on real time: a missed check-in opens an incident, the next check-in resolves it.
+@Suite("Heartbeats")
+struct HeartbeatTests {
+    @Test func aMissedCheckInOpensAnIncidentAndTheNextResolvesIt() async throws {
+        try await AdminHarness.run { h in
+            let door = try await WebhookTests.integration(h, #"{"id":"nightly","type":"heartbeat","service":"backups","interval":"1s","grace":"0s"}"#)
+            let first = try await TestHTTP.http1(port: h.port, "GET", door.path + "?key=\(door.key)")
+            #expect(first.status == 202 && first.object["action"] as? String == "check_in" && first.object["incident_id"] is NSNull, "\(first.text)")
+            #expect(first.object["next_due"] is String)
+
+            try await SQL.waitUntil(h.url, "SELECT count(*) FROM incidents WHERE dedup_key = 'heartbeat:nightly' AND is_open", equals: 1, timeout: .seconds(15))
+            let opened = try await SQL.strings(h.url, "SELECT id::text || ' ' || severity || ' ' || source FROM incidents WHERE dedup_key = 'heartbeat:nightly'")
+            let id = String(opened.first?.prefix(36) ?? "")
+            #expect(opened.first?.hasSuffix(" high heartbeat") == true, "\(opened)")
+
+            let back = try await WebhookTests.send(h, door, body: "job finished")
+            #expect(back.status == 202 && back.object["incident_id"] as? String == id, "\(back.text)")
+            #expect(try await SQL.strings(h.url, "SELECT state FROM incidents WHERE id = '\(id)'") == ["resolved"])
+        }
+    }
+
+    @Test func alertIntegrationsRefuseGETAndHeartbeatsNeedAnInterval() async throws {
+        try await AdminHarness.run { h in
+            let door = try await WebhookTests.integration(h, #"{"id":"script","type":"generic","service":"backups"}"#)
+            #expect(try await TestHTTP.http1(port: h.port, "GET", door.path + "?key=\(door.key)").status == 405)
+            let noInterval = try await h.as("owner", "POST", "/api/integrations", json: #"{"type":"heartbeat","service":"backups"}"#)
+            #expect(noInterval.status == 422 && noInterval.text.contains("interval"))
+        }
+    }
+}

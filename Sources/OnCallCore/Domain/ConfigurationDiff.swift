@@ -65,7 +65,7 @@ public enum ConfigurationDiff {
         compare(.service, old.services, desired.services, id: \.id)
         let routes = { (routes: Routes) in Routes.Source.allCases.compactMap { source in routes[source].map { (source: source.rawValue, service: $0) } } }
         compare(.route, routes(old.routes).map { [$0.source, $0.service] }, routes(desired.routes).map { [$0.source, $0.service] }, id: { $0[0] })
-        compare(.integration, old.integrations, desired.integrations, id: \.id, same: { $0.type == $1.type && $0.service == $1.service && $0.grouping == $1.grouping && $0.ratePerSecond == $1.ratePerSecond && $0.burst == $1.burst })
+        compare(.integration, old.integrations, desired.integrations, id: \.id, same: { var a = $0, b = $1; a.key = nil; b.key = nil; return a == b })
         return changes + deletions.reversed()
     }
 }

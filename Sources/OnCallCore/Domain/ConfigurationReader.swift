@@ -457,7 +457,7 @@ struct ConfigurationReader {
     }
 
     mutating func integration(_ node: Node, _ path: String, idRequired: Bool) -> Integration? {
-        let keys = ["id", "type", "service", "key", "grouping", "rate_per_second", "burst"]
+        let keys = ["id", "type", "service", "key", "grouping", "rate_per_second", "burst", "interval", "grace"]
         guard let f = fields(node, path, allowed: keys, what: "an integration") else { return nil }
         let id = id(f, required: idRequired)
         let type: Integration.Kind? = field(f, "type") { $0.choice($1, $2, "integration type") }
@@ -466,7 +466,11 @@ struct ConfigurationReader {
         let grouping: Integration.Grouping? = field(f, "grouping", required: false) { $0.choice($1, $2, "grouping") }
         let rate = field(f, "rate_per_second", required: false) { $0.wholeNumber($1, $2) }
         let burst = field(f, "burst", required: false) { $0.wholeNumber($1, $2) }
+        let interval = field(f, "interval", required: false) { $0.duration($1, $2) }
+        let grace = field(f, "grace", required: false) { $0.duration($1, $2) }
         guard let id, let type else { return nil }
-        return Integration(id: id, type: type, service: service, key: key, grouping: grouping, ratePerSecond: rate, burst: burst)
+        return Integration(
+            id: id, type: type, service: service, key: key, grouping: grouping, ratePerSecond: rate, burst: burst, interval: interval, grace: grace
+        )
     }
 }

@@ -298,5 +298,16 @@ private struct Check {
         }
         if let rate = integration.ratePerSecond, !(1...100_000).contains(rate) { problem(path + ".rate_per_second", "must be between 1 and 100000") }
         if let burst = integration.burst, !(1...1_000_000).contains(burst) { problem(path + ".burst", "must be between 1 and 1000000") }
+        if integration.type == .heartbeat {
+            if let interval = integration.interval {
+                if interval < .seconds(1) { problem(path + ".interval", "must be at least 1s") }
+            } else {
+                problem(path + ".interval", "a heartbeat needs an interval (the longest expected gap between check-ins, e.g. 1d)")
+            }
+            if let grace = integration.grace, grace < .zero { problem(path + ".grace", "must not be negative") }
+        } else {
+            if integration.interval != nil { problem(path + ".interval", "interval applies to heartbeat integrations only") }
+            if integration.grace != nil { problem(path + ".grace", "grace applies to heartbeat integrations only") }
+        }
     }
 }

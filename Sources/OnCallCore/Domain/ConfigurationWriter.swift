@@ -134,6 +134,8 @@ enum ConfigurationWriter {
         if let grouping = integration.grouping { fields.append(("grouping", .text(grouping.rawValue))) }
         if let rate = integration.ratePerSecond { fields.append(("rate_per_second", .number(rate))) }
         if let burst = integration.burst { fields.append(("burst", .number(burst))) }
+        if let interval = integration.interval { fields.append(("interval", .text(DurationText.format(interval)))) }
+        if let grace = integration.grace { fields.append(("grace", .text(DurationText.format(grace)))) }
         return .object(fields)
     }
 }

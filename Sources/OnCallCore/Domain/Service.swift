@@ -45,7 +45,7 @@ public struct MaintenanceWindow: Sendable, Equatable {
 /// An inbound door: a monitoring tool's webhook, or a read-only key for the Bridge and Search APIs.
 public struct Integration: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable, CaseIterable, Codable {
-        case generic, nagios, icinga, zabbix, datadog, pagerduty, alertmanager, grafana, bridge
+        case generic, nagios, icinga, zabbix, datadog, pagerduty, alertmanager, grafana, heartbeat, bridge
 
         /// Every kind but `bridge` delivers alerts to a service.
         public var needsService: Bool { self != .bridge }
@@ -73,8 +73,14 @@ public struct Integration: Sendable, Equatable {
     public var ratePerSecond: Int?
     /// Nil: ``defaultBurst``.
     public var burst: Int?
+    /// Heartbeats: the longest expected gap between check-ins, and the slack after it before an incident opens.
+    public var interval: Duration?
+    public var grace: Duration?
 
-    public init(id: String, type: Kind, service: String?, key: String? = nil, grouping: Grouping? = nil, ratePerSecond: Int? = nil, burst: Int? = nil) {
+    public init(
+        id: String, type: Kind, service: String?, key: String? = nil, grouping: Grouping? = nil, ratePerSecond: Int? = nil, burst: Int? = nil,
+        interval: Duration? = nil, grace: Duration? = nil
+    ) {
         self.id = id
         self.type = type
         self.service = service
@@ -82,5 +88,7 @@ public struct Integration: Sendable, Equatable {
         self.grouping = grouping
         self.ratePerSecond = ratePerSecond
         self.burst = burst
+        self.interval = interval
+        self.grace = grace
     }
 }

@@ -11,7 +11,8 @@ import Synchronization
 /// `POST /api/webhooks/{webhook id}`: monitoring tools' alerts, authenticated by the integration's key
 /// (`X-Integration-Key` or `?key=`), parsed by the integration type's parser, and committed before the answer.
 ///
-/// Answers 202 with `{"action","dedup_key","incident_id","deduplicated"}` for one alert, `{"alerts":[…]}`
+/// A heartbeat integration's requests (POST or GET, any body) are check-ins, answered 202 `{"action":"check_in",
+/// …,"next_due"}`. Answers 202 with `{"action","dedup_key","incident_id","deduplicated"}` for one alert, `{"alerts":[…]}`
 /// for a payload with several (or none: a notification type that means nothing here). Refusals: 401 with one
 /// body whatever was wrong (unknown id, wrong or missing key, a bridge key), 415 for a content type no tool
 /// sends, 413 over 1 MiB, 400 for a body its parser cannot read (saying where), 429 with `Retry-After` over
@@ -38,9 +39,13 @@ public struct WebhookRoutes: Sendable {
         router.post("api/webhooks/:webhook") { request, context -> Response in
             try await receive(request, context)
         }
+        // Heartbeats also take GET (a cron job's `curl URL`); every other integration answers 405 to it.
+        router.get("api/webhooks/:webhook") { request, context -> Response in
+            try await receive(request, context, checkInOnly: true)
+        }
     }
 
-    func receive(_ request: Request, _ context: OnCallRequestContext) async throws -> Response {
+    func receive(_ request: Request, _ context: OnCallRequestContext, checkInOnly: Bool = false) async throws -> Response {
         let webhookID = try context.parameters.require("webhook")
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters where query[String(name)] == nil { query[String(name)] = String(value) }
@@ -60,6 +65,12 @@ public struct WebhookRoutes: Sendable {
             let seconds = max(1, Int((Double(wait.microseconds) / 1_000_000).rounded(.up)))
             throw APIError(.tooManyRequests, message: "integration '\(record.integration.id)' is over its rate; retry in \(seconds) s",
                            headers: [.retryAfter: String(seconds)])
+        }
+        if record.integration.type == .heartbeat {
+            return try await checkIn(record, service: service, at: now)
+        }
+        if checkInOnly {
+            throw APIError(.methodNotAllowed, message: "send alerts with POST (GET is for heartbeat check-ins)", headers: [.allow: "POST"])
         }
         let body: ByteBuffer
         do {
@@ -81,6 +92,24 @@ public struct WebhookRoutes: Sendable {
         let outcomes = try await engine.ingest(alerts, tenantID: record.tenantID, serviceID: service, actor: "integration:\(record.integration.id)")
         await log(outcomes, record: record, source: parser.source, at: now, contentType: contentType, body: bytes)
         return Self.answer(outcomes, single: alerts.count == 1)
+    }
+
+    /// A heartbeat's check-in: the next one is due after its interval and grace; if it had been missed, the
+    /// incident the miss opened is resolved.
+    func checkIn(_ record: IntegrationRecord, service: String, at now: Timestamp) async throws -> Response {
+        let integration = record.integration
+        let heartbeats = Heartbeats(client: domain.client, logger: domain.logger)
+        let (wasMissed, due) = try await heartbeats.checkIn(
+            tenantID: record.tenantID, integrationID: integration.id, interval: integration.interval ?? .seconds(86_400), grace: integration.grace ?? .zero, at: now
+        )
+        var incident: UUID?
+        if wasMissed {
+            incident = try await engine.ingest([HeartbeatAlerts.back(integrationID: integration.id)], tenantID: record.tenantID, serviceID: service,
+                                               actor: "integration:\(integration.id)").first?.incidentID
+        }
+        let text = #"{"action":"check_in","dedup_key":\#(JSONText.quoted(HeartbeatAlerts.dedupKey(integration.id))),"#
+            + #""incident_id":\#(incident.map { JSONText.quoted($0.uuidString.lowercased()) } ?? "null"),"deduplicated":false,"next_due":\#(JSONText.quoted(due.iso8601))}"#
+        return Response(status: .accepted, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Keeps the raw payload with each alert; a failure here is logged, never turned into a refusal (the

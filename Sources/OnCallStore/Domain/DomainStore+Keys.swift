@@ -8,19 +8,15 @@ extension DomainStore {
     public func authenticate(webhookID: String, key: String) async throws -> IntegrationRecord? {
         let rows = try await client.query(
             """
-            SELECT tenant_id, id, type, service_id, key_sha256, key_hint, created_at, key_rotated_at,
-                   options->>'grouping', (options->>'rate_per_second')::int, (options->>'burst')::int
+            SELECT tenant_id, id, type, service_id, key_sha256, key_hint, created_at, key_rotated_at, options::text
             FROM integrations WHERE webhook_id = \(webhookID)
             """,
             logger: logger
         )
-        for try await (tenant, id, type, service, hash, hint, created, rotated, grouping, rate, burst)
-            in rows.decode((String, String, String, String?, ByteBuffer, String, Date, Date, String?, Int32?, Int32?).self) {
+        for try await (tenant, id, type, service, hash, hint, created, rotated, options)
+            in rows.decode((String, String, String, String?, ByteBuffer, String, Date, Date, String).self) {
             guard IntegrationKeys.matches(key, hash: Array(buffer: hash)) else { return nil }
-            let integration = Integration(
-                id: id, type: Integration.Kind(rawValue: type) ?? .generic, service: service, grouping: grouping.flatMap(Integration.Grouping.init(rawValue:)),
-                ratePerSecond: rate.map(Int.init), burst: burst.map(Int.init)
-            )
+            let integration = StoredIntegrationOptions.integration(id: id, type: type, service: service, options: options)
             return IntegrationRecord(
                 tenantID: tenant, integration: integration,
                 webhookID: webhookID, keyHint: hint, createdAt: Timestamp(created), keyRotatedAt: Timestamp(rotated)

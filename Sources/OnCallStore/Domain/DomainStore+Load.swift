@@ -96,18 +96,11 @@ extension DomainStore {
         }
 
         var integrations: [IntegrationRecord] = []
-        for try await (id, type, service, webhook, hint, created, rotated, grouping, rate, burst) in try await connection.query(
-            """
-            SELECT id, type, service_id, webhook_id, key_hint, created_at, key_rotated_at,
-                   options->>'grouping', (options->>'rate_per_second')::int, (options->>'burst')::int
-            FROM integrations WHERE tenant_id = \(tenantID) ORDER BY id
-            """,
+        for try await (id, type, service, webhook, hint, created, rotated, options) in try await connection.query(
+            "SELECT id, type, service_id, webhook_id, key_hint, created_at, key_rotated_at, options::text FROM integrations WHERE tenant_id = \(tenantID) ORDER BY id",
             logger: logger
-        ).decode((String, String, String?, String, String, Date, Date, String?, Int32?, Int32?).self) {
-            let integration = Integration(
-                id: id, type: Integration.Kind(rawValue: type) ?? .generic, service: service, grouping: grouping.flatMap(Integration.Grouping.init(rawValue:)),
-                ratePerSecond: rate.map(Int.init), burst: burst.map(Int.init)
-            )
+        ).decode((String, String, String?, String, String, Date, Date, String).self) {
+            let integration = StoredIntegrationOptions.integration(id: id, type: type, service: service, options: options)
             tenant.integrations.append(integration)
             integrations.append(IntegrationRecord(
                 tenantID: tenantID, integration: integration, webhookID: webhook, keyHint: hint, createdAt: Timestamp(created), keyRotatedAt: Timestamp(rotated)

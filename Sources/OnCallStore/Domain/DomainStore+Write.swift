@@ -202,12 +202,15 @@ extension DomainStore {
         return issued
     }
 
-    /// An integration's options as stored (`{"grouping":…,"rate_per_second":…,"burst":…}`, unset ones left out).
+    /// An integration's options as stored (`{"grouping":…,"rate_per_second":…,"burst":…,"interval_seconds":…,"grace_seconds":…}`,
+    /// unset ones left out).
     static func options(_ integration: Integration) -> String {
         var fields: [String] = []
         if let grouping = integration.grouping { fields.append(#""grouping":\#(JSONText.quoted(grouping.rawValue))"#) }
         if let rate = integration.ratePerSecond { fields.append(#""rate_per_second":\#(rate)"#) }
         if let burst = integration.burst { fields.append(#""burst":\#(burst)"#) }
+        if let interval = integration.interval { fields.append(#""interval_seconds":\#(interval.components.seconds)"#) }
+        if let grace = integration.grace { fields.append(#""grace_seconds":\#(grace.components.seconds)"#) }
         return "{" + fields.joined(separator: ",") + "}"
     }
 }

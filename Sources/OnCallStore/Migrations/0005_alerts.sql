@@ -9,8 +9,27 @@ ALTER TABLE incidents
     ADD COLUMN links jsonb,                      -- [{url, text}]
     ADD COLUMN details jsonb;                    -- {name: text}
 
--- {grouping: per_group|per_alert, rate_per_minute: n, burst: n}
+-- {grouping: per_group|per_alert, rate_per_second: n, burst: n, interval_seconds: n, grace_seconds: n}
 ALTER TABLE integrations ADD COLUMN options jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE integrations DROP CONSTRAINT integrations_type_check;
+ALTER TABLE integrations ADD CONSTRAINT integrations_type_check
+    CHECK (type IN ('generic', 'nagios', 'icinga', 'zabbix', 'datadog', 'pagerduty', 'alertmanager', 'grafana', 'heartbeat', 'bridge'));
+
+-- Heartbeat integrations: each check-in pushes due_at to now + interval + grace; the heartbeat monitor claims
+-- overdue rows (SKIP LOCKED, with a lease), opens an incident keyed heartbeat:<integration>, then marks the
+-- row missed; the next check-in resolves that incident. Armed by the first check-in.
+CREATE TABLE heartbeats (
+    tenant_id text NOT NULL,
+    integration_id text NOT NULL,
+    last_check_in timestamptz NOT NULL,
+    due_at timestamptz NOT NULL,
+    missed boolean NOT NULL DEFAULT false,
+    claimed_until timestamptz,
+    claimed_by text,
+    PRIMARY KEY (tenant_id, integration_id),
+    FOREIGN KEY (tenant_id, integration_id) REFERENCES integrations (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX heartbeats_due ON heartbeats (due_at) WHERE NOT missed;
 
 CREATE TABLE alerts (
     tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
