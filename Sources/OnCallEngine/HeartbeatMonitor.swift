@@ -28,14 +28,15 @@ struct HeartbeatMonitor: ServiceLifecycle.Service {
 
     /// One pass: claim what is overdue, open its incident, then mark it missed.
     func sweep() async throws {
-        let node = engine.settings.node
-        for overdue in try await heartbeats.claimOverdue(node: node, lease: engine.settings.lease) {
+        // A claim of its own per sweep: a check-in clears it, a later sweep cannot mistake it for its own.
+        let claim = "\(engine.settings.node):\(UUID().uuidString)"
+        for overdue in try await heartbeats.claimOverdue(claim: claim, lease: engine.settings.lease) {
             let key = HeartbeatAlerts.dedupKey(overdue.integrationID)
             _ = try await engine.ingest(
                 [HeartbeatAlerts.missed(integrationID: overdue.integrationID, lastCheckIn: overdue.lastCheckIn, due: overdue.due)],
                 tenantID: overdue.tenantID, serviceID: overdue.serviceID, actor: "system"
             )
-            if try await !heartbeats.markMissed(overdue, node: node) {
+            if try await !heartbeats.markMissed(overdue, claim: claim) {
                 // A check-in arrived between the claim and now: the heartbeat is alive again.
                 _ = try await engine.ingest([HeartbeatAlerts.back(integrationID: overdue.integrationID)], tenantID: overdue.tenantID, serviceID: overdue.serviceID, actor: "system")
             }

@@ -46,7 +46,9 @@ public struct GenericParser: AlertParser {
     static let proseNames: Set<String> = ["message", "description"]
     static let descriptionNames = ["description", "message", "details", "body", "text"]
     static let severityNames = ["severity", "priority", "level", "urgency", "state"]
-    static let keyNames = ["dedup_key", "alias", "incident_key", "alert_uid", "alert_id", "fingerprint", "uid", "id", "key"]
+    /// Not `id` (often a per-delivery id, which would open an incident per delivery and never match a
+    /// resolve) and not `key` (it may be the integration key, which must not end up on an incident).
+    static let keyNames = ["dedup_key", "alias", "incident_key", "alert_uid", "alert_id", "fingerprint", "uid"]
     static let actionNames = ["event_action", "action", "status", "state", "event_type"]
     static let deviceNames = ["host", "hostname", "device", "source", "computer"]
     static let linkNames: [(name: String, text: String?)] = [

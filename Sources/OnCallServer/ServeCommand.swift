@@ -74,6 +74,13 @@ struct ServeCommand: AsyncParsableCommand {
             domain: domain, auth: auth, engine: engine,
             publicURL: configuration.externalURL, workflows: Set(workflows.workflows.keys), clock: clock
         )
+        // The bus: its own client unless it is the main database.
+        var busServices: [any ServiceLifecycle.Service] = []
+        if let bus = try BusConnection.open(configuration, main: database.url, mainClient: client, logger: logger) {
+            if bus.ownClient { busServices.append(bus.client) }
+            busServices.append(BusConsumer(engine: engine, bus: bus.bus, domain: domain, alertLog: alertLog))
+        }
+
         let app = Application(
             router: OnCallApplication.makeRouter(
                 health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts),
@@ -82,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),
-            services: [client] + engine.services,
+            services: [client] + engine.services + busServices,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? http.port
                 let scheme = http.tls == nil ? "http" : "https"

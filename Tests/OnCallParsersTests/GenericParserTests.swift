@@ -180,7 +180,7 @@ struct GenericCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func numericIdIsAKeyButTitleNeverIs() throws {
-        let alert = try #require(try parser.parse(InboundPayload(text: #"{"id":12345678901234567890,"summary":"Job 7 failed"}"#)).first)
+        let alert = try #require(try parser.parse(InboundPayload(text: #"{"alert_id":12345678901234567890,"id":"delivery-1","summary":"Job 7 failed"}"#)).first)
         #expect(alert.dedupKey == "12345678901234567890")
         #expect(alert.title == "Job 7 failed")
         let untitled = try #require(try parser.parse(InboundPayload(text: #"{"summary":"Job 7 failed"}"#)).first)

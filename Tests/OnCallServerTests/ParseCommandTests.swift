@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OnCallTesting
+import OnCallCore
 
 /// `oncall parse` as a technician runs it: no database, the normalised alerts on stdout.
 @Suite("oncall parse")
@@ -30,5 +31,24 @@ struct ParseCommandTests {
         defer { unknown.terminate() }
         #expect(try await unknown.waitForExit() == 2)
         #expect(unknown.text.contains("unknown integration type 'splunk'"))
+    }
+}
+
+/// `oncall bus publish` against a PostgreSQL bus: once, then recognised as a repeat.
+@Suite("oncall bus publish")
+struct BusPublishCommandTests {
+    @Test func aMessageIsPublishedOnceAndARepeatIsRecognised() async throws {
+        let url = try await TestDatabase.fresh()
+        let file = ParseCommandTests.fixture("../bus/security-event-detected.json")
+        for expected in ["published sec-0c41f7e9-3a2b-4e8d-91f5-6d7a2b8c9e04", "already on the bus: sec-0c41f7e9-3a2b-4e8d-91f5-6d7a2b8c9e04"] {
+            let run = try ServerProcess(["bus", "publish", file], environment: ["BUS_CONNECTION_STRING": url.connectionString])
+            defer { run.terminate() }
+            #expect(try await run.waitForExit() == 0, "\(run.text)")
+            #expect(run.text.contains(expected), "\(run.text)")
+        }
+        #expect(try await SQL.strings(url, "SELECT type FROM bus_messages") == ["com.theonestack.security.event.detected"])
+        let noBus = try ServerProcess(["bus", "publish", file])
+        defer { noBus.terminate() }
+        #expect(try await noBus.waitForExit() == 2 && noBus.text.contains("BUS_CONNECTION_STRING is not set"))
     }
 }

@@ -63,7 +63,8 @@ public struct WebhookRoutes: Sendable {
         let now = clock()
         if let wait = limiter.take(record, now: now) {
             let seconds = max(1, Int((Double(wait.microseconds) / 1_000_000).rounded(.up)))
-            throw APIError(.tooManyRequests, message: "integration '\(record.integration.id)' is over its rate; retry in \(seconds) s",
+            // "retry later" in the words: pagerduty_nagios.pl keeps a queued event only when a 4xx says so.
+            throw APIError(.tooManyRequests, message: "integration '\(record.integration.id)' is over its rate: retry later (in \(seconds) s)",
                            headers: [.retryAfter: String(seconds)])
         }
         if record.integration.type == .heartbeat {
@@ -89,9 +90,16 @@ public struct WebhookRoutes: Sendable {
         } catch {
             throw APIError(.badRequest, message: "\(record.integration.type.rawValue) payload: \(error.message)")
         }
-        let outcomes = try await engine.ingest(alerts, tenantID: record.tenantID, serviceID: service, actor: "integration:\(record.integration.id)")
+        var keyed = alerts
+        if record.integration.type == .pagerduty {
+            // PagerDuty makes up a key for a trigger without one and answers with it, so the sender can resolve later.
+            for index in keyed.indices where keyed[index].action == .trigger && keyed[index].dedupKey == nil {
+                keyed[index].dedupKey = UUID().uuidString.lowercased()
+            }
+        }
+        let outcomes = try await engine.ingest(keyed, tenantID: record.tenantID, serviceID: service, actor: "integration:\(record.integration.id)")
         await log(outcomes, record: record, source: parser.source, at: now, contentType: contentType, body: bytes)
-        return Self.answer(outcomes, single: alerts.count == 1)
+        return Self.answer(outcomes, single: alerts.count == 1, pagerDuty: record.integration.type == .pagerduty)
     }
 
     /// A heartbeat's check-in: the next one is due after its interval and grace; if it had been missed, the
@@ -132,10 +140,13 @@ public struct WebhookRoutes: Sendable {
         }
     }
 
-    static func answer(_ outcomes: [AlertOutcome], single: Bool) -> Response {
+    /// The 202 body; for a PagerDuty integration also Events API v2's `status` and `message`, which PagerDuty
+    /// clients check.
+    static func answer(_ outcomes: [AlertOutcome], single: Bool, pagerDuty: Bool = false) -> Response {
         func object(_ outcome: AlertOutcome) -> String {
             #"{"action":\#(JSONText.quoted(outcome.action.rawValue)),"dedup_key":\#(outcome.dedupKey.map(JSONText.quoted) ?? "null"),"#
-                + #""incident_id":\#(outcome.incidentID.map { JSONText.quoted($0.uuidString.lowercased()) } ?? "null"),"deduplicated":\#(outcome.deduplicated)}"#
+                + #""incident_id":\#(outcome.incidentID.map { JSONText.quoted($0.uuidString.lowercased()) } ?? "null"),"deduplicated":\#(outcome.deduplicated)"#
+                + (pagerDuty ? #","status":"success","message":"Event processed"}"# : "}")
         }
         let text = single && outcomes.count == 1 ? object(outcomes[0]) : #"{"alerts":[\#(outcomes.map(object).joined(separator: ","))]}"#
         return Response(status: .accepted, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))

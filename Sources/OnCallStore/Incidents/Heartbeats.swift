@@ -45,8 +45,9 @@ public struct Heartbeats: Sendable {
         public var due: Timestamp
     }
 
-    /// Claims up to `limit` overdue heartbeats for `lease`.
-    public func claimOverdue(node: String, lease: Duration, limit: Int = 100) async throws -> [Overdue] {
+    /// Claims up to `limit` overdue heartbeats for `lease`. `claim` must be unique to this claim (a check-in
+    /// clears it, which is how ``markMissed(_:claim:)`` tells that one came in meanwhile).
+    public func claimOverdue(claim node: String, lease: Duration, limit: Int = 100) async throws -> [Overdue] {
         let rows = try await client.query(
             """
             UPDATE heartbeats h SET claimed_until = now() + make_interval(secs => \(Double(lease.components.seconds))), claimed_by = \(node)
@@ -67,12 +68,12 @@ public struct Heartbeats: Sendable {
     }
 
     /// Marks a claimed heartbeat missed once its incident is open. False when a check-in came in meanwhile
-    /// (the incident just opened must then be resolved).
-    public func markMissed(_ heartbeat: Overdue, node: String) async throws -> Bool {
+    /// (it cleared the claim; the incident just opened must then be resolved).
+    public func markMissed(_ heartbeat: Overdue, claim: String) async throws -> Bool {
         let rows = try await client.query(
             """
             UPDATE heartbeats SET missed = true, claimed_until = NULL, claimed_by = NULL
-            WHERE tenant_id = \(heartbeat.tenantID) AND integration_id = \(heartbeat.integrationID) AND due_at = \(heartbeat.due.date) AND claimed_by = \(node)
+            WHERE tenant_id = \(heartbeat.tenantID) AND integration_id = \(heartbeat.integrationID) AND claimed_by = \(claim) AND NOT missed
             RETURNING 1
             """,
             logger: logger

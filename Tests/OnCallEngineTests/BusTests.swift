@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import OnCallCore
+import OnCallEngine
+import OnCallStore
+import OnCallTesting
+import PostgresNIO
+
+/// The PostgreSQL bus and its consumer: order that never skips a late commit, and RMM/Security/Backups
+/// messages turned into incidents on each tenant's routes.
+@Suite("Event bus")
+struct BusTests {
+    static func fixture(_ name: String) throws -> String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return try String(contentsOf: url.appendingPathComponent("fixtures/bus/\(name)"), encoding: .utf8)
+    }
+
+    static func withBus(_ url: DatabaseURL, _ body: @Sendable (PostgresBus, PostgresClient) async throws -> Void) async throws {
+        let client = Database.makeClient(url, logger: TestDatabase.logger, maximumConnections: 6)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let bus = PostgresBus(client: client, logger: TestDatabase.logger)
+            try await bus.prepare()
+            try await body(bus, client)
+        }
+    }
+
+    /// Polls until at least `count` messages are handed out (10 s at most), returning what the last poll gave.
+    static func poll(_ bus: PostgresBus, _ group: String, atLeast count: Int) async throws -> [BusDelivery] {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var last: [BusDelivery] = []
+        while ContinuousClock.now < deadline {
+            last = try await bus.poll(group: group, limit: 10)
+            if last.count >= count { return last }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return last
+    }
+
+    static func publish(_ bus: PostgresBus, _ id: String, on connection: PostgresConnection? = nil) async throws {
+        let json = #"{"specversion":"1.0","id":"\#(id)","source":"test","type":"test.message"}"#
+        if let connection {
+            try await connection.query("INSERT INTO bus_messages (id, type, source, body) VALUES (\(id), 'test.message', 'test', \(json)::jsonb)", logger: TestDatabase.logger)
+        } else {
+            try await bus.publish(id: id, type: "test.message", source: "test", subject: nil, tenantID: nil, json: json)
+        }
+    }
+
+    @Test func aMessageCommittedLateIsNotSkipped() async throws {
+        let url = try await TestDatabase.migrated()
+        try await Self.withBus(url) { bus, _ in
+            try await Self.publish(bus, "first")
+            try await Database.withConnection(url, logger: TestDatabase.logger) { slow in
+                // A publisher that started before "third" and commits after it.
+                try await slow.query("BEGIN", logger: TestDatabase.logger)
+                try await Self.publish(bus, "second", on: slow)
+                try await Self.publish(bus, "third")
+                // Other suites' transactions on the same cluster can hold readers back for a moment: wait for "first".
+                let whileOpen = try await Self.poll(bus, "g", atLeast: 1)
+                #expect(whileOpen.map(\.id) == ["first"], "nothing after the open transaction's message is handed out yet")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await bus.poll(group: "g", limit: 10).map(\.id) == ["first"], "still held back while it is open")
+                for delivery in whileOpen { try await bus.acknowledge(delivery, group: "g") }
+                try await slow.query("COMMIT", logger: TestDatabase.logger)
+            }
+            let after = try await Self.poll(bus, "g", atLeast: 2).map(\.id)
+            #expect(after == ["second", "third"], "the late commit comes first: nothing skipped")
+            #expect(try await bus.publish(id: "first", type: "test.message", source: "test", subject: nil, tenantID: nil, json: #"{"specversion":"1.0","id":"first","source":"test","type":"test.message"}"#) == false)
+            #expect(try await Self.poll(bus, "other", atLeast: 3).map(\.id) == ["first", "second", "third"], "each group has its own offset")
+        }
+    }
+
+    @Test func rmmSecurityAndBackupsMessagesBecomeIncidentsOnTheirRoutes() async throws {
+        let h = try await EngineHarness.make { seed, _ in seed.tenant = "acme-msp" }
+        // Routes for the seeded tenant: everything to its one service.
+        _ = try await SQL.strings(h.url, "INSERT INTO routes (tenant_id, source, service_id) SELECT 'acme-msp', s, 'endpoints' FROM unnest(ARRAY['rmm','security','backups']) s RETURNING 'ok'")
+        try await h.run { engines in
+            try await Self.withBus(h.url) { bus, client in
+                for name in ["rmm-alert-raised.json", "rmm-alert-raised-medium.json", "security-event-detected.json", "security-event-low.json", "backups-job-failed.json"] {
+                    let json = try Self.fixture(name)
+                    let event = try #require(try? OnCallParsersBus.decode(json))
+                    try await bus.publish(id: event.id, type: event.type, source: event.source, subject: nil, tenantID: event.tenantID, json: json)
+                }
+                let consumer = BusConsumer(engine: engines[0], bus: bus, domain: DomainStore(client: client, logger: TestDatabase.logger),
+                                           alertLog: AlertLog(client: client, logger: TestDatabase.logger), idle: .milliseconds(100))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await consumer.run() }
+                    defer { group.cancelAll() }
+                    try await SQL.waitUntil(h.url, "SELECT count(*) FROM alerts", equals: 5)
+                    let incidents = try await SQL.strings(h.url, "SELECT source || ' ' || severity || ' ' || dedup_key FROM incidents ORDER BY source")
+                    #expect(incidents == ["backups low backups:job_nightly_sql02", "rmm critical rmm:alr_91be2c", "security high security:evt_dw_5521"],
+                            "medium RMM and low Security are dropped; a low Backups failure still opens one")
+                    #expect(try await SQL.strings(h.url, "SELECT count(*)::text FROM alerts WHERE action = 'ignored'") == ["2"], "dropped ones are counted")
+
+                    for name in ["rmm-alert-cleared.json", "backups-job-succeeded.json", "rmm-alert-raised.json"] {
+                        let json = try Self.fixture(name)
+                        let event = try #require(try? OnCallParsersBus.decode(json))
+                        try await bus.publish(id: event.id, type: event.type, source: event.source, subject: nil, tenantID: event.tenantID, json: json)
+                    }
+                    try await SQL.waitUntil(h.url, "SELECT count(*) FROM alerts", equals: 7)
+                    let states = try await SQL.strings(h.url, "SELECT dedup_key || ' ' || state FROM incidents ORDER BY dedup_key")
+                    #expect(states == ["backups:job_nightly_sql02 resolved", "rmm:alr_91be2c resolved", "security:evt_dw_5521 escalating"])
+                    #expect(try await SQL.strings(h.url, "SELECT count(*)::text FROM alerts") == ["7"], "a message published twice is consumed once")
+                }
+            }
+        }
+    }
+}
+
+/// The bus envelope reader, by a name that does not clash with the test's imports.
+enum OnCallParsersBus {
+    static func decode(_ json: String) throws -> BusEventFields {
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+        return BusEventFields(id: object["id"] as? String ?? "", type: object["type"] as? String ?? "", source: object["source"] as? String ?? "",
+                              tenantID: object["tenantid"] as? String)
+    }
+
+    struct BusEventFields {
+        var id, type, source: String
+        var tenantID: String?
+    }
+}
