@@ -74,7 +74,14 @@ public struct BusConsumer: ServiceLifecycle.Service {
         let decision: BusEvent.Decision
         do {
             event = try BusEvent.decode(Array(delivery.json.utf8))
-            decision = try event.decision()
+        } catch {
+            engine.logger.warning("bus message \(delivery.id) (\(delivery.type)) skipped: \(error.message)")
+            return
+        }
+        let threshold = event.type.hasPrefix("com.theonestack.rmm.") && event.tenantID != nil
+            ? try await domain.rmmThreshold(tenantID: event.tenantID!) : .critical
+        do {
+            decision = try event.decision(rmmThreshold: threshold)
         } catch {
             engine.logger.warning("bus message \(delivery.id) (\(delivery.type)) skipped: \(error.message)")
             return

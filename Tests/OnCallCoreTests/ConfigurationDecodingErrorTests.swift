@@ -42,7 +42,7 @@ struct ConfigurationDecodingErrorTests {
         ("version: 1", "version: 2",
          "version (line 5): unsupported version 2 (this server reads version 1)"),
         ("    services:\n", "    service:\n",
-         "tenants[0].service (line 112): unknown key 'service' (expected one of: id, name, routes, technicians, schedules, escalation_policies, services, integrations)"),
+         "tenants[0].service (line 112): unknown key 'service' (expected one of: id, name, routes, settings, technicians, schedules, escalation_policies, services, integrations)"),
         ("      rmm: endpoints", "      rmm: [endpoints]",
          "tenants[0].routes.rmm (line 12): expected text"),
         ("escalation_policy: standard\n        workflow: incident\n      - id: web", "escalation_policy:\n        workflow: incident\n      - id: web",
@@ -99,7 +99,7 @@ struct ConfigurationDecodingErrorTests {
         #expect(ConfigurationFixtures.decodeProblems("# nothing but a comment\n").map(\.description) == ["line 1: the text is empty"])
         #expect(ConfigurationFixtures.decodeProblems("- a\n- b\n").map(\.description) == ["line 1: expected a configuration document (a mapping with keys version, tenants)"])
         #expect(ConfigurationFixtures.decodeProblems("version: 1\n").map(\.description) == ["tenants (line 1): missing required key 'tenants'"])
-        #expect(ConfigurationFixtures.decodeProblems("version: 1\ntenants: [acme]\n").map(\.description) == ["tenants[0] (line 2): expected a tenant (a mapping with keys id, name, routes, technicians, schedules, escalation_policies, services, integrations)"])
+        #expect(ConfigurationFixtures.decodeProblems("version: 1\ntenants: [acme]\n").map(\.description) == ["tenants[0] (line 2): expected a tenant (a mapping with keys id, name, routes, settings, technicians, schedules, escalation_policies, services, integrations)"])
     }
 
     @Test func singleObjectPathsStartAtTheObjectsFields() {

@@ -103,6 +103,13 @@ struct BusTests {
                     let states = try await SQL.strings(h.url, "SELECT dedup_key || ' ' || state FROM incidents ORDER BY dedup_key")
                     #expect(states == ["backups:job_nightly_sql02 resolved", "rmm:alr_91be2c resolved", "security:evt_dw_5521 escalating"])
                     #expect(try await SQL.strings(h.url, "SELECT count(*)::text FROM alerts") == ["7"], "a message published twice is consumed once")
+
+                    // The tenant lowers its RMM threshold: a medium alert now opens an incident.
+                    _ = try await SQL.strings(h.url, #"UPDATE tenants SET settings = '{"rmm_min_severity":"medium"}' WHERE id = 'acme-msp' RETURNING id"#)
+                    let medium = try Self.fixture("rmm-alert-raised-medium.json").replacingOccurrences(of: "rmm-55aa01c4", with: "rmm-55aa01c5")
+                    try await bus.publish(id: "rmm-55aa01c5-0f6e-4b1e-8c52-7e0d9b3f4a66", type: "com.theonestack.rmm.alert.raised", source: "theonermm-api",
+                                          subject: nil, tenantID: "acme-msp", json: medium)
+                    try await SQL.waitUntil(h.url, "SELECT count(*) FROM incidents WHERE dedup_key = 'rmm:alr_91be3d'", equals: 1)
                 }
             }
         }

@@ -79,6 +79,10 @@ public enum ConfigurationCodec {
         try decode(text) { $0.routes($1, "") }.value
     }
 
+    public static func decode(_ type: TenantSettings.Type, from text: String) throws(InvalidConfiguration) -> TenantSettings {
+        try decode(text) { $0.settings($1, "") }.value
+    }
+
     private static func decode<T>(
         _ text: String, _ read: (inout ConfigurationReader, Node) -> T?
     ) throws(InvalidConfiguration) -> (value: T, lines: [String: Int]) {
@@ -120,6 +124,7 @@ public enum ConfigurationCodec {
     /// Never includes the key.
     public static func json(_ integration: Integration, pretty: Bool = false) -> String { ConfigurationWriter.integration(integration).json(pretty: pretty) }
     public static func json(_ routes: Routes, pretty: Bool = false) -> String { ConfigurationWriter.routes(routes).json(pretty: pretty) }
+    public static func json(_ settings: TenantSettings, pretty: Bool = false) -> String { ConfigurationWriter.settings(settings).json(pretty: pretty) }
 
     /// The file format itself, block style, absent optional fields left out: for `oncall apply --dry-run` diffs and
     /// exports. Reads back as the same value (integration keys are never written).

@@ -38,7 +38,8 @@ public enum ConfigurationDiff {
     public static func changes(from current: TenantConfiguration?, to desired: TenantConfiguration) -> [ConfigurationChange] {
         var changes: [ConfigurationChange] = []
         if let current {
-            if current.name != desired.name { changes.append(.init(kind: .tenant, id: desired.id, action: .update, detail: "name")) }
+            let differs = [current.name != desired.name ? "name" : nil, current.settings != desired.settings ? "settings" : nil].compactMap { $0 }
+            if !differs.isEmpty { changes.append(.init(kind: .tenant, id: desired.id, action: .update, detail: differs.joined(separator: ", "))) }
         } else {
             changes.append(.init(kind: .tenant, id: desired.id, action: .create))
         }

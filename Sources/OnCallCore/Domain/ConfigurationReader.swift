@@ -264,8 +264,9 @@ struct ConfigurationReader {
     }
 
     mutating func tenant(_ node: Node, _ path: String, idRequired: Bool) -> TenantConfiguration? {
-        let keys = ["id", "name", "routes", "technicians", "schedules", "escalation_policies", "services", "integrations"]
+        let keys = ["id", "name", "routes", "settings", "technicians", "schedules", "escalation_policies", "services", "integrations"]
         guard let f = fields(node, path, allowed: keys, what: "a tenant") else { return nil }
+        let settings = field(f, "settings", required: false) { $0.settings($1, $2) }
         let id = id(f, required: idRequired)
         let name = field(f, "name") { $0.text($1, $2) }
         let routes = field(f, "routes", required: false) { $0.routes($1, $2) }
@@ -277,8 +278,14 @@ struct ConfigurationReader {
         guard let id, let name, let technicians, let schedules, let policies, let services, let integrations else { return nil }
         return TenantConfiguration(
             id: id, name: name, routes: routes ?? Routes(), technicians: technicians, schedules: schedules,
-            escalationPolicies: policies, services: services, integrations: integrations
+            escalationPolicies: policies, services: services, integrations: integrations, settings: settings ?? TenantSettings()
         )
+    }
+
+    mutating func settings(_ node: Node, _ path: String) -> TenantSettings? {
+        guard let f = fields(node, path, allowed: ["rmm_min_severity"], what: "tenant settings") else { return nil }
+        let rmm: Severity? = field(f, "rmm_min_severity", required: false) { $0.choice($1, $2, "severity") }
+        return TenantSettings(rmmMinimumSeverity: rmm ?? .critical)
     }
 
     mutating func routes(_ node: Node, _ path: String) -> Routes? {

@@ -16,12 +16,17 @@ enum ConfigurationWriter {
             ("id", .text(tenant.id)),
             ("name", .text(tenant.name)),
             ("routes", routes(tenant.routes)),
+            ("settings", settings(tenant.settings)),
             ("technicians", .list(tenant.technicians.map(technician))),
             ("schedules", .list(tenant.schedules.map(schedule))),
             ("escalation_policies", .list(tenant.escalationPolicies.map(escalationPolicy))),
             ("services", .list(tenant.services.map(service))),
             ("integrations", .list(tenant.integrations.map(integration))),
         ])
+    }
+
+    static func settings(_ settings: TenantSettings) -> ConfigurationTree {
+        .object([("rmm_min_severity", .text(settings.rmmMinimumSeverity.rawValue))])
     }
 
     static func routes(_ routes: Routes) -> ConfigurationTree {

@@ -6,6 +6,7 @@ public struct TenantConfiguration: Sendable, Equatable {
     public var id: String
     public var name: String
     public var routes: Routes
+    public var settings: TenantSettings
     public var technicians: [Technician]
     public var schedules: [Schedule]
     public var escalationPolicies: [EscalationPolicy]
@@ -14,11 +15,13 @@ public struct TenantConfiguration: Sendable, Equatable {
 
     public init(
         id: String, name: String, routes: Routes = Routes(), technicians: [Technician] = [], schedules: [Schedule] = [],
-        escalationPolicies: [EscalationPolicy] = [], services: [Service] = [], integrations: [Integration] = []
+        escalationPolicies: [EscalationPolicy] = [], services: [Service] = [], integrations: [Integration] = [],
+        settings: TenantSettings = TenantSettings()
     ) {
         self.id = id
         self.name = name
         self.routes = routes
+        self.settings = settings
         self.technicians = technicians
         self.schedules = schedules
         self.escalationPolicies = escalationPolicies
@@ -42,6 +45,16 @@ public struct Routes: Sendable, Equatable {
     public subscript(source: Source) -> String? {
         get { services[source] }
         set { services[source] = newValue }
+    }
+}
+
+/// Tenant-wide choices.
+public struct TenantSettings: Sendable, Equatable {
+    /// RMM device alerts open incidents from this severity up (`rmm_min_severity`, default critical).
+    public var rmmMinimumSeverity: Severity
+
+    public init(rmmMinimumSeverity: Severity = .critical) {
+        self.rmmMinimumSeverity = rmmMinimumSeverity
     }
 }
 

@@ -100,6 +100,26 @@ public struct AdminRoutes: Sendable {
             return jsonResponse(ConfigurationCodec.json(routes))
         }
 
+        router.get("api/settings") { request, _ -> Response in
+            let principal = try await admin.auth.require(.read, request)
+            return jsonResponse(ConfigurationCodec.json(try await admin.tenant(principal).configuration.settings))
+        }
+        router.put("api/settings") { request, context -> Response in
+            let principal = try await admin.auth.require(.configure, request)
+            let text = try await request.bodyText(context)
+            let settings: TenantSettings
+            do throws(InvalidConfiguration) {
+                settings = try ConfigurationCodec.decode(TenantSettings.self, from: text)
+            } catch {
+                throw AdminContext.invalid(error)
+            }
+            _ = try await admin.update(principal) { configuration in
+                configuration.settings = settings
+                return "settings"
+            }
+            return jsonResponse(ConfigurationCodec.json(settings))
+        }
+
         router.get("api/me") { request, _ -> Response in
             let principal = try await admin.auth.require(.read, request)
             let permissions = Permission.allCases.filter(principal.role.allows).map { JSONText.quoted($0.rawValue) }

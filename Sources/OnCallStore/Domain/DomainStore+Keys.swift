@@ -58,3 +58,15 @@ extension DomainStore {
         return nil
     }
 }
+
+extension DomainStore {
+    /// RMM alerts open incidents from this severity up, for this tenant (critical when it does not say).
+    public func rmmThreshold(tenantID: String) async throws -> Severity {
+        for try await text in try await client.query(
+            "SELECT settings->>'rmm_min_severity' FROM tenants WHERE id = \(tenantID)", logger: logger
+        ).decode(String?.self) {
+            return text.flatMap(Severity.init(rawValue:)) ?? .critical
+        }
+        return .critical
+    }
+}

@@ -19,8 +19,10 @@ extension DomainStore {
 
     static func load(tenantID: String, on connection: PostgresConnection, logger: Logger) async throws -> StoredTenant? {
         var tenant: TenantConfiguration?
-        for try await name in try await connection.query("SELECT name FROM tenants WHERE id = \(tenantID)", logger: logger).decode(String.self) {
-            tenant = TenantConfiguration(id: tenantID, name: name)
+        for try await (name, rmm) in try await connection.query(
+            "SELECT name, settings->>'rmm_min_severity' FROM tenants WHERE id = \(tenantID)", logger: logger
+        ).decode((String, String?).self) {
+            tenant = TenantConfiguration(id: tenantID, name: name, settings: TenantSettings(rmmMinimumSeverity: rmm.flatMap(Severity.init(rawValue:)) ?? .critical))
         }
         guard var tenant else { return nil }
 

@@ -20,8 +20,8 @@ extension DomainStore {
         if changes.contains(where: { $0.kind == .tenant }) {
             try await tx.query(
                 """
-                INSERT INTO tenants (id, name) VALUES (\(tenantID), \(target.name))
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = now()
+                INSERT INTO tenants (id, name, settings) VALUES (\(tenantID), \(target.name), \(#"{"rmm_min_severity":"\#(target.settings.rmmMinimumSeverity.rawValue)"}"#)::jsonb)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, settings = excluded.settings, updated_at = now()
                 """,
                 logger: logger
             )

@@ -9,6 +9,9 @@ ALTER TABLE incidents
     ADD COLUMN links jsonb,                      -- [{url, text}]
     ADD COLUMN details jsonb;                    -- {name: text}
 
+-- Tenant-wide choices: {rmm_min_severity: critical|high|medium|low|info}.
+ALTER TABLE tenants ADD COLUMN settings jsonb NOT NULL DEFAULT '{}';
+
 -- {grouping: per_group|per_alert, rate_per_second: n, burst: n, interval_seconds: n, grace_seconds: n}
 ALTER TABLE integrations ADD COLUMN options jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE integrations DROP CONSTRAINT integrations_type_check;
