@@ -44,15 +44,25 @@ public struct BusConsumer: ServiceLifecycle.Service {
                     try? await Task.sleep(for: .seconds(2))
                 }
             }
-            while !Task.isCancelled {
-                var handled = 0
-                do {
-                    handled = try await drain()
-                } catch {
-                    if Task.isCancelled { return }
-                    engine.logger.warning("bus consumer: \(error); retrying")
+            let wake = WakeSignal()
+            await withTaskGroup(of: Void.self) { group in
+                // NOTIFY oncall_bus wakes the consumer at once; polling every `idle` is the fallback.
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await bus.listen { wake.signal() } } catch { try? await Task.sleep(for: .seconds(1)) }
+                    }
                 }
-                if handled == 0 { try? await Task.sleep(for: idle) }
+                while !Task.isCancelled {
+                    var handled = 0
+                    do {
+                        handled = try await drain()
+                    } catch {
+                        if Task.isCancelled { break }
+                        engine.logger.warning("bus consumer: \(error); retrying")
+                    }
+                    if handled == 0 { await wake.wait(timeout: idle) }
+                }
+                group.cancelAll()
             }
         }
     }

@@ -14,6 +14,9 @@ public protocol MessageBus: Sendable {
     func acknowledge(_ delivery: BusDelivery, group: String) async throws
     /// Whether `group` already handled the message with this id (a redelivery after a crash).
     func handled(messageID: String, group: String) async throws -> Bool
+    /// Calls `published` whenever a message may have been published (a hint; runs until cancelled or the
+    /// connection drops, then throws).
+    func listen(_ published: @escaping @Sendable () -> Void) async throws
 }
 
 /// One message as a consumer receives it.

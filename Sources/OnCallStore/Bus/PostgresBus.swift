@@ -121,4 +121,12 @@ public struct PostgresBus: MessageBus {
         ) { return true }
         return false
     }
+
+    public func listen(_ published: @escaping @Sendable () -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: Self.channel) { notifications in
+                for try await _ in notifications { published() }
+            }
+        }
+    }
 }
