@@ -108,7 +108,10 @@ final class EngineCore: Sendable {
 
     /// Pure: what the event does to `current`.
     func decide(_ event: IncidentEvent, _ current: IncidentRecord, interpreter: WorkflowInterpreter, service: ServiceContext, now: Timestamp) -> Decision {
-        let parameters = planner.parameters(for: service, severity: current.snapshot.severity, now: now)
+        // A repeated alert at a higher severity is judged at that severity (it may start paging a quiet incident).
+        var severity = current.snapshot.severity
+        if case .alert(let raised?) = event.kind { severity = max(severity, raised) }
+        let parameters = planner.parameters(for: service, severity: severity, now: now)
         let outcome = interpreter.apply(event, to: current.snapshot, now: now, parameters: parameters)
         switch outcome.disposition {
         case .refused(let reason): return .refused(reason)
@@ -117,6 +120,7 @@ final class EngineCore: Sendable {
         case .applied:
             var next = current
             next.snapshot = outcome.snapshot
+            next.severity = outcome.snapshot.severity
             next.isOpen = !(interpreter.workflow.state(outcome.snapshot.state)?.isFinal ?? false)
             next.updatedAt = now
             if case .acknowledge = event.kind, outcome.snapshot.state != current.snapshot.state {

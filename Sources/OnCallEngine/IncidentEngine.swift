@@ -144,7 +144,7 @@ public final class IncidentEngine: Sendable {
         let interpreter = try core.interpreter(service.workflow)
         for _ in 0..<8 {
             if let key = request.dedupKey, let open = try await store.openIncident(tenantID: request.tenantID, serviceID: request.serviceID, dedupKey: key) {
-                let result = try await act(IncidentEvent(.alert, by: request.actor), on: open.id, tenantID: request.tenantID)
+                let result = try await act(IncidentEvent(.alert(severity: request.severity), by: request.actor), on: open.id, tenantID: request.tenantID)
                 // Resolved between the look-up and the command: the key opens a new incident.
                 if let record = result.record, record.isOpen { return .deduplicated(record) }
                 continue

@@ -70,3 +70,30 @@ struct PagingDecisionTests {
         #expect(d.snapshot.timers.isEmpty)
     }
 }
+
+/// A repeated alert at a higher severity raises the incident's, and may start paging a quiet one.
+@Suite("Severity raised by a repeat")
+struct SeverityRaiseTests {
+    let now = Timestamp(secondsSince1970: 1_800_000_000)
+
+    @Test func aLowIncidentTurningCriticalStartsEscalating() {
+        var parameters = WorkflowInterpreterTests.twoLayers
+        parameters.shouldPage = false
+        var d = IncidentDriver(WorkflowFiles.incident, severity: .low, parameters: parameters, now: now)
+        #expect(d.snapshot.state == "triggered")
+        d.parameters.shouldPage = true  // what the engine computes for the raised severity
+        d.send(.alert(severity: .critical), by: "integration:zabbix")
+        #expect(d.snapshot.severity == .critical && d.snapshot.alertCount == 2)
+        #expect(d.snapshot.state == "escalating")
+        #expect(d.pages == [.page(layer: 1, round: 0)])
+        #expect(d.last.journal.contains { $0.kind == "severity.raised" && $0.detail == ["from": "low", "to": "critical"] })
+    }
+
+    @Test func aRepeatAtALowerSeverityChangesNothingButTheCount() {
+        var d = IncidentDriver(WorkflowFiles.incident, severity: .high, parameters: WorkflowInterpreterTests.twoLayers, now: now)
+        d.send(.alert(severity: .info))
+        #expect(d.snapshot.severity == .high && d.snapshot.alertCount == 2)
+        #expect(!d.last.journal.contains { $0.kind == "severity.raised" })
+        #expect(d.pages.isEmpty, "a repeat does not page again")
+    }
+}

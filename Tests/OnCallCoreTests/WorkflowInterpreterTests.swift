@@ -152,7 +152,7 @@ struct WorkflowInterpreterTests {
         let firstDue = d.due("auto_resolve")!
         let staleGeneration = d.snapshot.timers["auto_resolve"]!.generation
         d.advance(.seconds(3600))
-        d.send(.alert, by: "integration:nagios")
+        d.send(.alert(), by: "integration:nagios")
         #expect(d.snapshot.alertCount == 2 && d.snapshot.lastAlertAt == d.now)
         #expect(d.pages.isEmpty, "a deduplicated alert pages no one")
         #expect(d.due("auto_resolve") == d.now + .seconds(14400))
@@ -206,7 +206,7 @@ struct WorkflowInterpreterTests {
     /// Every state against every event: what is allowed, what is a harmless repeat, what is refused.
     @Test func everyStateAgainstEveryEvent() {
         let events: [(String, IncidentEvent.Kind)] = [
-            ("alert", .alert), ("acknowledge", .acknowledge), ("unacknowledge", .unacknowledge), ("resolve", .resolve),
+            ("alert", .alert()), ("acknowledge", .acknowledge), ("unacknowledge", .unacknowledge), ("resolve", .resolve),
             ("note", .note("n")), ("escalate", .escalate(layer: 1)), ("snooze", .snooze(.seconds(60))),
         ]
         // A = applied, U = unchanged (repeat of what is already true), R = refused.

@@ -153,6 +153,19 @@ struct WebhookTests {
         }
     }
 
+    @Test func aRepeatAtAHigherSeverityRaisesTheIncidentAndStartsPaging() async throws {
+        try await AdminHarness.run { h in
+            let door = try await Self.integration(h, #"{"id":"script","type":"generic","service":"backups"}"#)
+            let low = try await Self.send(h, door, body: #"{"title":"Disk 85% full","severity":"low","dedup_key":"disk-c"}"#)
+            let id = try #require(low.object["incident_id"] as? String)
+            #expect(try await Self.incident(h, id)["state"] as? String == "triggered", "low pages no one")
+            let critical = try await Self.send(h, door, body: #"{"title":"Disk 99% full","severity":"critical","dedup_key":"disk-c"}"#)
+            #expect(critical.object["incident_id"] as? String == id && critical.object["deduplicated"] as? Bool == true)
+            let shown = try await Self.incident(h, id)
+            #expect(shown["severity"] as? String == "critical" && shown["state"] as? String == "escalating", "\(shown)")
+        }
+    }
+
     @Test func aScriptCanSendEverythingInTheURL() async throws {
         try await AdminHarness.run { h in
             let door = try await Self.integration(h, #"{"id":"cron","type":"generic","service":"backups"}"#)

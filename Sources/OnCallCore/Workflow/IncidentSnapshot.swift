@@ -44,8 +44,8 @@ public struct IncidentSnapshot: Sendable, Equatable, Codable {
 /// Something that happens to an incident: a person's action, another alert, or one of its timers.
 public struct IncidentEvent: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        /// The same dedup key triggered again.
-        case alert
+        /// The same dedup key triggered again, at this severity (a higher one raises the incident's).
+        case alert(severity: Severity? = nil)
         case acknowledge
         case unacknowledge
         case resolve

@@ -151,6 +151,10 @@ private struct Run {
             case .countAlert:
                 snapshot.alertCount += 1
                 snapshot.lastAlertAt = now
+                if case .alert(let severity?)? = event?.kind, severity > snapshot.severity {
+                    journal.append(JournalEntry(kind: "severity.raised", actor: actor, detail: ["from": snapshot.severity.rawValue, "to": severity.rawValue]))
+                    snapshot.severity = severity
+                }
             case .countRepeat:
                 snapshot.round += 1
                 journal.append(JournalEntry(kind: "escalation.repeated", actor: "system", detail: ["round": String(snapshot.round)]))

@@ -145,6 +145,7 @@ public struct IncidentStore: Sendable {
             let rows = try await tx.query(
                 """
                 UPDATE incidents SET state = u.state, is_open = u.is_open, snapshot = u.snapshot::jsonb, version = incidents.version + 1,
+                    severity = u.snapshot::jsonb->>'severity',
                     updated_at = to_timestamp(u.updated / 1000000.0),
                     acknowledged_at = to_timestamp(NULLIF(u.acked, -1) / 1000000.0), acknowledged_by = NULLIF(u.acked_by, ''),
                     resolved_at = to_timestamp(NULLIF(u.resolved, -1) / 1000000.0), resolved_by = NULLIF(u.resolved_by, '')
@@ -209,7 +210,7 @@ public struct IncidentStore: Sendable {
             try await tx.query(
                 """
                 UPDATE incidents SET state = \(r.state), is_open = \(r.isOpen), snapshot = \(snapshot)::jsonb,
-                    version = version + 1, updated_at = \(r.updatedAt.date),
+                    severity = \(r.snapshot.severity.rawValue), version = version + 1, updated_at = \(r.updatedAt.date),
                     acknowledged_at = \(r.acknowledgedAt?.date), acknowledged_by = \(r.acknowledgedBy),
                     resolved_at = \(r.resolvedAt?.date), resolved_by = \(r.resolvedBy)
                 WHERE tenant_id = \(r.tenantID) AND id = \(r.id)
