@@ -242,6 +242,13 @@ struct AdminAPITests {
             let linkedTechnician = linked.object["technician"] as? [String: Any]
             #expect(linkedTechnician?["id"] as? String == "frank" && linkedTechnician?["hub_user_id"] as? String == "hub-frank")
 
+            // Someone else's email (dave is already linked to another Hub user): a new technician without it, and
+            // the tenant stays valid for every later admin change.
+            let twin = try await h.request("GET", "/api/me", token: try await h.token("member", subject: "hub-twin", email: "dave@acme-msp.example"))
+            let twinTechnician = twin.object["technician"] as? [String: Any]
+            #expect(twinTechnician?["id"] as? String == "dave-2" && twinTechnician?["email"] is NSNull, "\(twin.text)")
+            #expect(try await h.as("admin", "PUT", "/api/services/backups", json: Self.backups).status == 200)
+
             let day = String(ISO8601DateFormatter().string(from: h.now.date).prefix(10))
             let activity = try await h.as("owner", "GET", "/api/activity?from=\(day)&to=\(day)")
             let days = activity.object["days"] as? [[String: Any]] ?? []

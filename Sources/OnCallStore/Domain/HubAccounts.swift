@@ -52,6 +52,14 @@ public struct HubAccounts: Sendable {
                 ).decode(String.self) { technicianID = id }
             }
             if technicianID == nil {
+                // The new technician must keep the tenant valid (docs/config.md): an email only if it looks like one
+                // and no other technician has it.
+                var email = user.email.flatMap { $0.contains("@") ? $0 : nil }
+                if let candidate = email {
+                    for try await _ in try await tx.query(
+                        "SELECT 1 FROM technicians WHERE tenant_id = \(user.tenantID) AND lower(email) = lower(\(candidate))", logger: logger
+                    ) { email = nil }
+                }
                 let base = Self.slug(user.email.map { String($0.prefix { $0 != "@" }) } ?? user.name ?? user.hubUserID)
                 var taken: Set<String> = []
                 for try await id in try await tx.query(
@@ -66,7 +74,7 @@ public struct HubAccounts: Sendable {
                 try await tx.query(
                     """
                     INSERT INTO technicians (tenant_id, id, name, email, hub_user_id, role, provisioned_at)
-                    VALUES (\(user.tenantID), \(candidate), \(user.name ?? user.email ?? user.hubUserID), \(user.email), \(user.hubUserID), \(user.role.rawValue), now())
+                    VALUES (\(user.tenantID), \(candidate), \(user.name ?? user.email ?? user.hubUserID), \(email), \(user.hubUserID), \(user.role.rawValue), now())
                     """,
                     logger: logger
                 )
