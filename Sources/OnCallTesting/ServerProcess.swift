@@ -10,6 +10,8 @@ public final class ServerProcess: Sendable {
     public let pid: Int32
     private let output = LockedBox<[UInt8]>([])
     private let exitStatus = LockedBox<Int32?>(nil)
+    /// Set when the reader has seen the end of the output (the process and its children closed the pipe).
+    private let drained = LockedBox(false)
 
     /// Starts `oncall ARGUMENTS` with only `environment` (plus PATH and HOME) in its environment.
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
@@ -23,7 +25,7 @@ public final class ServerProcess: Sendable {
         pid = try Subprocess.spawn([try PackagePaths.oncallExecutable()] + arguments, environment: env, stdoutTo: fds[1])
         close(fds[1])
         let readEnd = fds[0]
-        let thread = Thread { [output] in
+        let thread = Thread { [output, drained] in
             var chunk = [UInt8](repeating: 0, count: 4096)
             while true {
                 let n = read(readEnd, &chunk, chunk.count)
@@ -32,6 +34,7 @@ public final class ServerProcess: Sendable {
                 break
             }
             close(readEnd)
+            drained.withLock { $0 = true }
         }
         thread.start()
     }
@@ -69,7 +72,12 @@ public final class ServerProcess: Sendable {
     public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let status = poll() { return status }
+            if let status = poll() {
+                // What it printed just before exiting may still be in the pipe: read it all before answering.
+                let drainDeadline = ContinuousClock.now + .seconds(2)
+                while !drained.withLock({ $0 }) && ContinuousClock.now < drainDeadline { try await Task.sleep(for: .milliseconds(10)) }
+                return status
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         kill(pid, SIGKILL)

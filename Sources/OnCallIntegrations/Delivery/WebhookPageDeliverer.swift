@@ -12,7 +12,7 @@ public struct WebhookPageDeliverer: OutboxDeliverer {
     let client: HTTPClient
     let timeout: TimeAmount
 
-    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+    public init(client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10)) {
         self.client = client
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
@@ -40,7 +40,15 @@ public struct WebhookPageDeliverer: OutboxDeliverer {
 }
 
 /// The HTTP status → result rule shared by every HTTP deliverer.
-enum HTTPDelivery {
+public enum HTTPDelivery {
+    /// The client outbound deliveries share: like `HTTPClient.shared` (process-wide, never shut down) but giving
+    /// up on a receiver that refuses connections after 3 s instead of retrying until the request's deadline, so
+    /// a dead receiver costs a retry, not 10 s of a relay slot (or of a graceful shutdown).
+    public static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(10)))
+    )
+
     static func send(_ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount) async -> DeliveryResult {
         do {
             let response = try await client.execute(request, timeout: timeout)
