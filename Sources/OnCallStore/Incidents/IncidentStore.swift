@@ -15,6 +15,11 @@ public struct IncidentStore: Sendable {
     /// A second open incident with the same dedup key was refused by the unique index.
     public struct DuplicateOpenIncident: Error {}
 
+    public struct IncidentStoreError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
     public let client: PostgresClient
     public let logger: Logger
 
@@ -77,6 +82,31 @@ public struct IncidentStore: Sendable {
 
     // MARK: Writing
 
+    /// The tenant's next incident number (#1, #2, …). Numbers only grow; one taken by a creation that then
+    /// folded into an open incident (a race on the same dedup key) is skipped.
+    func nextNumber(tenantID: String) async throws -> Int64 {
+        for attempt in 0..<2 {
+            do {
+                for try await number in try await client.query(
+                    "SELECT nextval(('incident_numbers_' || md5(\(tenantID)))::regclass)", logger: logger
+                ).decode(Int64.self) { return number }
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" && attempt == 0 {
+                // First incident of the tenant on this database: its sequence starts after the old counter, if any.
+                try await client.withTransaction(logger: logger) { tx in
+                    try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('incident_numbers:' || \(tenantID), 0))", logger: logger)
+                    var start: Int64 = 1
+                    for try await last in try await tx.query(
+                        "SELECT COALESCE((SELECT last_number FROM incident_counters WHERE tenant_id = \(tenantID)), 0) + 1", logger: logger
+                    ).decode(Int64.self) { start = last }
+                    var name = ""
+                    for try await text in try await tx.query("SELECT 'incident_numbers_' || md5(\(tenantID))", logger: logger).decode(String.self) { name = text }
+                    try await tx.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE IF NOT EXISTS \(Database.quoteIdentifier(name)) START WITH \(start)"), logger: logger)
+                }
+            }
+        }
+        throw IncidentStoreError(message: "no incident number for tenant \(tenantID)")
+    }
+
     /// Inserts a new incident with the outcome of entering its workflow. Throws ``DuplicateOpenIncident`` when an
     /// open incident with the same service and dedup key exists (the caller folds the alert into that one).
     /// `plan` gives the outcome and outbox rows once the incident's number is known (payloads carry it).
@@ -85,16 +115,11 @@ public struct IncidentStore: Sendable {
     ) async throws -> (IncidentRecord, [OutboxDraft]) {
         var record = record
         var outbox: [OutboxDraft] = []
+        // The number comes from the tenant's sequence, outside the transaction: a counter row would make every
+        // creation of the tenant wait for the one before it to commit (one fsync after another).
+        record.number = try await nextNumber(tenantID: record.tenantID)
         do {
             try await client.withTransaction(logger: logger) { tx in
-                let numbers = try await tx.query(
-                    """
-                    INSERT INTO incident_counters (tenant_id, last_number) VALUES (\(record.tenantID), 1)
-                    ON CONFLICT (tenant_id) DO UPDATE SET last_number = incident_counters.last_number + 1 RETURNING last_number
-                    """,
-                    logger: logger
-                )
-                for try await number in numbers.decode(Int64.self) { record.number = number }
                 let snapshot = SnapshotColumns.encode(record.snapshot)
                 try await tx.query(
                     """
