@@ -70,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         let auth = Authenticator(opsKey: configuration.opsAPIKey, verifier: verifier, accounts: accounts, clock: clock)
         let domain = DomainStore(client: client, logger: logger)
         let alertLog = AlertLog(client: client, logger: logger)
+        let alertLogWriter = AlertLogWriter(log: alertLog)
         let admin = AdminContext(
             domain: domain, auth: auth, engine: engine,
             publicURL: configuration.externalURL, workflows: Set(workflows.workflows.keys), clock: clock
@@ -84,12 +85,12 @@ struct ServeCommand: AsyncParsableCommand {
         let app = Application(
             router: OnCallApplication.makeRouter(
                 health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts),
-                webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLog, clock: clock),
+                webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
                 defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock)
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),
-            services: [client] + engine.services + busServices,
+            services: [client] + engine.services + busServices + [alertLogWriter],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? http.port
                 let scheme = http.tls == nil ? "http" : "https"

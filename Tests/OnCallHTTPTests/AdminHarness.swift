@@ -60,6 +60,7 @@ struct AdminHarness: Sendable {
         let workflows = try WorkflowRegistry.load(directory: repository.appendingPathComponent("workflows").path)
         let engine = IncidentEngine(client: client, workflows: workflows, deliverers: [:], settings: .init(node: "test"), logger: logger)
         let accounts = HubAccounts(client: client, logger: logger)
+        let alertLogWriter = AlertLogWriter(log: AlertLog(client: client, logger: logger), interval: .milliseconds(20))
         let clock: @Sendable () -> Timestamp = { now }
         let verifier = try HubTokenVerifier(secret: secret, jwksURL: nil, issuer: "https://hub.test", logger: logger, now: { now.date })
         let auth = Authenticator(opsKey: Secret(opsKey), verifier: verifier, accounts: accounts, clock: clock)
@@ -68,10 +69,10 @@ struct AdminHarness: Sendable {
             health: HealthRoutes(readiness: { Readiness(ready: true, reason: nil) }, integrations: IntegrationReport.make(OnCallConfiguration())),
             incidents: IncidentRoutes(engine: engine, auth: auth),
             admin: AdminRoutes(admin: admin, accounts: accounts),
-            webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock),
+            webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
             defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
         )
-        try await withLiveServer(services: [client] + engine.services, router: router) { port in
+        try await withLiveServer(services: [client] + engine.services + [alertLogWriter], router: router) { port in
             for tenant in [try acme(), other()] {
                 _ = try await domain.update(tenantID: tenant.id) { _ in tenant }
             }

@@ -66,6 +66,7 @@ struct WebhookTests {
             let late = try await Self.send(h, nagios, fixture: ("nagios", "service-recovery.form"), contentType: form)
             #expect(late.status == 202 && late.object["incident_id"] is NSNull)
 
+            try await SQL.waitUntil(h.url, "SELECT count(*) FROM alerts", equals: 5)  // written in batches, just after the answers
             let logged = try await SQL.strings(h.url, "SELECT action || ':' || (incident_id IS NOT NULL) || ':' || (payload LIKE '%HOSTNAME=web-01%') FROM alerts ORDER BY id")
             #expect(logged == ["trigger:true:true", "trigger:true:true", "acknowledge:true:true", "resolve:true:true", "resolve:false:true"])
         }

@@ -47,7 +47,8 @@ LOAD = {"wrk", "h2load", "pgbench", "python3", "psql"}
 
 
 def cmd_snap(server_pid):
-    groups = {"server": 0, "postgres": 0, "load": 0}
+    """CPU ticks of every process, with its group (server, postgres, load or other), and of the machine."""
+    processes = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -59,16 +60,12 @@ def cmd_snap(server_pid):
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
         ticks = int(fields[11]) + int(fields[12])  # utime + stime
-        if entry == server_pid:
-            groups["server"] += ticks
-        elif comm == "postgres":
-            groups["postgres"] += ticks
-        elif comm in LOAD:
-            groups["load"] += ticks
+        group = ("server" if entry == server_pid else "postgres" if comm == "postgres" else "load" if comm in LOAD else "other")
+        processes[f"{entry}:{fields[19]}"] = [group, ticks]  # pid and start time: a reused pid is another process
     with open("/proc/stat") as f:
         cpu = [int(x) for x in f.readline().split()[1:]]
     idle = cpu[3] + cpu[4]
-    print(json.dumps({"t": time.monotonic(), "busy": sum(cpu) - idle, "total": sum(cpu), "groups": groups}))
+    print(json.dumps({"t": time.monotonic(), "busy": sum(cpu) - idle, "processes": processes}))
 
 
 def cmd_busy(seconds):
@@ -83,16 +80,23 @@ def cmd_busy(seconds):
 
 
 def cmd_cpu(before_path, after_path):
+    """Cores used per group between two snapshots: per process (ticks since the first snapshot, or all of them
+    for a process started since); whatever else kept the machine busy (processes that ended meanwhile, the
+    kernel) counts as other."""
     with open(before_path) as f:
         a = json.load(f)
     with open(after_path) as f:
         b = json.load(f)
     hz = os.sysconf("SC_CLK_TCK")
     wall = b["t"] - a["t"]
-    cores = {k: round((b["groups"][k] - a["groups"][k]) / hz / wall, 2) for k in a["groups"]}
+    ticks = {"server": 0, "postgres": 0, "load": 0}
+    for key, (group, after) in b["processes"].items():
+        if group in ticks:
+            ticks[group] += after - a["processes"].get(key, [group, 0])[1]
+    cores = {k: round(v / hz / wall, 2) for k, v in ticks.items()}
     busy = (b["busy"] - a["busy"]) / hz / wall
     cores["machine_busy"] = round(busy, 2)
-    cores["other"] = round(max(0.0, busy - sum(v for k, v in cores.items() if k != "machine_busy")), 2)
+    cores["other"] = round(max(0.0, busy - sum(ticks.values()) / hz / wall), 2)
     cores["machine_cores"] = os.cpu_count()
     print(json.dumps(cores))
 
@@ -272,7 +276,7 @@ def cmd_report(results_dir, json_out):
         phase = load(name)
         if phase is None:
             continue
-        for extra in ("cpu", "waits", "check", "db"):
+        for extra in ("cpu", "waits", "check", "db", "attempts"):
             value = load(f"{name}.{extra}")
             if value is not None:
                 phase[extra] = value

@@ -22,11 +22,11 @@ public struct WebhookRoutes: Sendable {
 
     let domain: DomainStore
     let engine: IncidentEngine
-    let alertLog: AlertLog
+    let alertLog: AlertLogWriter
     let clock: @Sendable () -> Timestamp
     let limiter = RateLimiter()
 
-    public init(domain: DomainStore, engine: IncidentEngine, alertLog: AlertLog, clock: @escaping @Sendable () -> Timestamp) {
+    public init(domain: DomainStore, engine: IncidentEngine, alertLog: AlertLogWriter, clock: @escaping @Sendable () -> Timestamp) {
         self.domain = domain
         self.engine = engine
         self.alertLog = alertLog
@@ -120,8 +120,8 @@ public struct WebhookRoutes: Sendable {
         return Response(status: .accepted, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// Keeps the raw payload with each alert; a failure here is logged, never turned into a refusal (the
-    /// incident is already committed).
+    /// Keeps the raw payload with each alert (written in batches; a failure there is logged, never turned into
+    /// a refusal: the incident is already committed).
     func log(_ outcomes: [AlertOutcome], record: IntegrationRecord, source: String, at now: Timestamp, contentType: String?, body: [UInt8]) async {
         let entries = outcomes.map { outcome in
             AlertLog.Entry(
@@ -133,11 +133,7 @@ public struct WebhookRoutes: Sendable {
             ? [AlertLog.Entry(tenantID: record.tenantID, integrationID: record.integration.id, source: source, action: "ignored",
                               dedupKey: nil, incidentID: nil, receivedAt: now, contentType: contentType)]
             : entries
-        do {
-            try await alertLog.record(ignored, payload: body)
-        } catch {
-            alertLog.logger.warning("could not keep the raw payload of integration \(record.integration.id): \(error)")
-        }
+        alertLog.enqueue(ignored, payload: body)
     }
 
     /// The 202 body; for a PagerDuty integration also Events API v2's `status` and `message`, which PagerDuty

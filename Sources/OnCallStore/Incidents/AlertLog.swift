@@ -44,17 +44,24 @@ public struct AlertLog: Sendable {
 
     /// Records the alerts of one request (one row each, sharing its payload) in one statement.
     public func record(_ entries: [Entry], payload: [UInt8]) async throws {
-        guard !entries.isEmpty else { return }
         let text = Self.clipped(payload)
+        try await insert(entries.map { ($0, text, Int32(payload.count)) })
+    }
+
+    /// Rows of any number of requests in one statement.
+    func insert(_ rows: [(entry: Entry, payload: String, bytes: Int32)]) async throws {
+        guard !rows.isEmpty else { return }
+        let entries = rows.map(\.entry)
         try await client.query(
             """
             INSERT INTO alerts (tenant_id, integration_id, source, action, dedup_key, incident_id, received_at, content_type, payload, payload_bytes)
             SELECT tenant_id, NULLIF(integration_id, ''), source, action, NULLIF(dedup_key, ''), NULLIF(incident_id, '')::uuid, to_timestamp(received_us / 1000000.0),
-                   NULLIF(content_type, ''), \(text), \(Int32(payload.count))
+                   NULLIF(content_type, ''), payload, payload_bytes
             FROM unnest(\(entries.map(\.tenantID))::text[], \(entries.map { $0.integrationID ?? "" })::text[], \(entries.map(\.source))::text[],
                         \(entries.map(\.action))::text[], \(entries.map { $0.dedupKey ?? "" })::text[], \(entries.map { $0.incidentID?.uuidString ?? "" })::text[],
-                        \(entries.map(\.receivedAt.microseconds))::bigint[], \(entries.map { $0.contentType ?? "" })::text[])
-                 AS e(tenant_id, integration_id, source, action, dedup_key, incident_id, received_us, content_type)
+                        \(entries.map(\.receivedAt.microseconds))::bigint[], \(entries.map { $0.contentType ?? "" })::text[],
+                        \(rows.map(\.payload))::text[], \(rows.map(\.bytes))::int[])
+                 AS e(tenant_id, integration_id, source, action, dedup_key, incident_id, received_us, content_type, payload, payload_bytes)
             """,
             logger: logger
         )
