@@ -28,7 +28,7 @@ public struct DatadogParser: AlertParser {
         guard case .object(let object) = try payload.value() else {
             throw ParseError("a Datadog webhook body must be a JSON object (the webhook's payload template) or a form")
         }
-        let fields = Fields(object)
+        let fields = FlatFields(object)
         let header = fields.text("title", "event_title", "alert_title").map(TitleHeader.init)
         let transition = fields.text("alert_transition", "transition").flatMap { Transition($0) } ?? header?.transition
         let alertType = fields.text("alert_type")?.lowercased()
@@ -124,7 +124,7 @@ public struct DatadogParser: AlertParser {
         scope.split(separator: ",").first { $0.hasPrefix("host:") }.map { String($0.dropFirst(5)) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    static func links(_ fields: Fields) -> [NormalizedAlert.Link] {
+    static func links(_ fields: FlatFields) -> [NormalizedAlert.Link] {
         var links: [NormalizedAlert.Link] = []
         for (names, text) in [
             (["link", "event_link", "event_url"], "Datadog event"), (["monitor_url", "monitor_link", "url"], "Datadog monitor"),
@@ -145,7 +145,7 @@ public struct DatadogParser: AlertParser {
         return links
     }
 
-    static func details(_ fields: Fields, transition: Transition?, scope: String?) -> [String: String] {
+    static func details(_ fields: FlatFields, transition: Transition?, scope: String?) -> [String: String] {
         var details: [String: String] = [:]
         details["monitor_id"] = fields.text("alert_id", "monitor_id")
         details["transition"] = transition?.rawValue
@@ -211,43 +211,6 @@ public struct DatadogParser: AlertParser {
             guard let on = inner.firstRange(of: " on ") else { return Transition(inner).map { ($0, nil) } }
             guard let transition = Transition(String(inner[..<on.lowerBound])) else { return nil }
             return (transition, DatadogParser.normalizedScope(String(inner[on.upperBound...])))
-        }
-    }
-
-    /// The posted values by normalised name (letters and digits, lowercased: `alert_id`, `ALERT-ID` and `alertId`
-    /// are one), nested objects flattened into their parents' names (`org.name` is `orgname`); a flat key wins.
-    struct Fields {
-        private var values: [String: String] = [:]
-
-        init(_ object: [String: PayloadValue]) {
-            collect(object, prefix: "", depth: 0)
-        }
-
-        private mutating func collect(_ object: [String: PayloadValue], prefix: String, depth: Int) {
-            let keys = object.keys.sorted()
-            for key in keys {
-                let name = prefix + Self.normalize(key)
-                if values[name] == nil, let text = object[key]?.text { values[name] = text }
-            }
-            guard depth < 4 else { return }
-            for key in keys {
-                if case .object(let nested) = object[key] { collect(nested, prefix: prefix + Self.normalize(key), depth: depth + 1) }
-            }
-        }
-
-        /// The first of `names` with a real value: trimmed, not empty, not a `$VARIABLE` left unsubstituted.
-        func text(_ names: String...) -> String? {
-            for name in names {
-                guard let raw = values[Self.normalize(name)] else { continue }
-                let text = raw.trimmingWhitespace
-                if text.isEmpty || AlertText.isUnexpandedMacro(text) { continue }
-                return text
-            }
-            return nil
-        }
-
-        static func normalize(_ name: String) -> String {
-            String(name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) })
         }
     }
 }

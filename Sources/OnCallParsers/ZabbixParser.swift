@@ -26,7 +26,7 @@ public struct ZabbixParser: AlertParser {
         guard case .object(let object) = try payload.value() else {
             throw ParseError("a Zabbix webhook body must be a JSON object of macro values (\"EVENT.ID\", \"EVENT.VALUE\", …)")
         }
-        let fields = Fields(object)
+        let fields = FlatFields(object, absent: ["*UNKNOWN*"])
 
         let group = fields.text("alert_uid") ?? Self.oncallGroup(in: fields.text("title", "ALERT.SUBJECT"))
         let eventID = fields.text("EVENT.ID", "eventid")
@@ -59,7 +59,7 @@ public struct ZabbixParser: AlertParser {
         )]
     }
 
-    static func action(_ fields: Fields) throws(ParseError) -> NormalizedAlert.Action {
+    static func action(_ fields: FlatFields) throws(ParseError) -> NormalizedAlert.Action {
         if let source = fields.text("EVENT.SOURCE"), source == "1" || source == "2" { return .trigger }
         let isProblem: Bool
         if let value = fields.text("EVENT.VALUE") {
@@ -100,7 +100,7 @@ public struct ZabbixParser: AlertParser {
         return ["recover", "recovery", "recovered", "ok"].contains(s) || s.hasPrefix("resolved") || s.hasPrefix("ok:")
     }
 
-    static func severity(_ fields: Fields) -> Severity {
+    static func severity(_ fields: FlatFields) -> Severity {
         if let number = fields.text("EVENT.NSEVERITY", "TRIGGER.NSEVERITY", "nseverity").flatMap({ Int($0) }),
             let severity = SeverityText.zabbix(number)
         {
@@ -113,7 +113,7 @@ public struct ZabbixParser: AlertParser {
     }
 
     /// The problem's page in the frontend (`{$ZABBIX.URL}/tr_events.php?…`) and the trigger's own URL.
-    static func links(_ fields: Fields, eventID: String?, triggerID: String?) -> [NormalizedAlert.Link] {
+    static func links(_ fields: FlatFields, eventID: String?, triggerID: String?) -> [NormalizedAlert.Link] {
         var links: [NormalizedAlert.Link] = []
         if var base = fields.text("ZABBIX.URL", "zabbix_url").flatMap(Self.webURL), let eventID, let triggerID,
             Self.isNumber(eventID), Self.isNumber(triggerID)
@@ -136,7 +136,7 @@ public struct ZabbixParser: AlertParser {
         return lowered.hasPrefix("https://") || lowered.hasPrefix("http://") ? text : nil
     }
 
-    static func details(_ fields: Fields, group: String?) -> [String: String] {
+    static func details(_ fields: FlatFields, group: String?) -> [String: String] {
         var details: [String: String] = [:]
         for name in [
             "EVENT.ID", "EVENT.RECOVERY.ID", "TRIGGER.ID", "HOST.HOST", "HOST.IP", "EVENT.SEVERITY", "EVENT.OPDATA", "EVENT.TAGS",
@@ -160,42 +160,5 @@ public struct ZabbixParser: AlertParser {
         guard let subject, let marker = subject.firstRange(of: "ONCALL_GROUP:") else { return subject }
         let rest = subject[marker.upperBound...].drop(while: { $0 == " " }).drop(while: { $0.isLetter || $0.isNumber || $0 == "_" })
         return (String(subject[..<marker.lowerBound]) + rest).trimmingWhitespace
-    }
-
-    /// The posted values by normalised name (letters and digits, lowercased: `EVENT.ID`, `event_id` and `eventId`
-    /// are one), nested objects flattened into their parents' names; a flat key beats a nested one.
-    struct Fields {
-        private var values: [String: String] = [:]
-
-        init(_ object: [String: PayloadValue]) {
-            collect(object, prefix: "", depth: 0)
-        }
-
-        private mutating func collect(_ object: [String: PayloadValue], prefix: String, depth: Int) {
-            let keys = object.keys.sorted()
-            for key in keys {
-                let name = prefix + Self.normalize(key)
-                if values[name] == nil, let text = object[key]?.text { values[name] = text }
-            }
-            guard depth < 4 else { return }
-            for key in keys {
-                if case .object(let nested) = object[key] { collect(nested, prefix: prefix + Self.normalize(key), depth: depth + 1) }
-            }
-        }
-
-        /// The first of `names` with a real value: trimmed, not empty, not `{MACRO}`, not `*UNKNOWN*`.
-        func text(_ names: String...) -> String? {
-            for name in names {
-                guard let raw = values[Self.normalize(name)] else { continue }
-                let text = raw.trimmingWhitespace
-                if text.isEmpty || text == "*UNKNOWN*" || AlertText.isUnexpandedMacro(text) { continue }
-                return text
-            }
-            return nil
-        }
-
-        static func normalize(_ name: String) -> String {
-            String(name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) })
-        }
     }
 }
