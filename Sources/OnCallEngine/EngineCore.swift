@@ -16,6 +16,7 @@ final class EngineCore: Sendable {
     let group: GroupCommit
     let domain: DomainStore
     private let tenants = Mutex<[String: (services: [String: ServiceContext], expires: ContinuousClock.Instant)]>([:])
+    private let tenantObservers = Mutex<[@Sendable (String) -> Void]>([])
 
     init(
         store: IncidentStore, workflows: WorkflowRegistry, planner: OutboxPlanner, clock: @escaping @Sendable () -> Timestamp,
@@ -57,6 +58,12 @@ final class EngineCore: Sendable {
 
     func forget(tenantID: String) {
         _ = tenants.withLock { $0.removeValue(forKey: tenantID) }
+        for observer in tenantObservers.withLock({ $0 }) { observer(tenantID) }
+    }
+
+    /// Also told of every tenant change this node learns of (other caches of tenant set-up).
+    func observeTenantChanges(_ observer: @escaping @Sendable (String) -> Void) {
+        tenantObservers.withLock { $0.append(observer) }
     }
 
     private func unknown(_ tenantID: String, _ id: String) -> EngineError {

@@ -44,15 +44,19 @@ actor Coalescer<Input: Sendable, Output: Sendable> {
     }
 }
 
-/// The engine's two coalescers: incident reads (activating actors) and incident commits.
+/// The engine's coalescers: incident reads (activating actors), new incidents, and changes to incidents.
 struct GroupCommit: Sendable {
     let loads: Coalescer<UUID, IncidentRecord?>
+    let creates: Coalescer<IncidentStore.Creation, IncidentStore.CreationResult>
     let commits: Coalescer<IncidentStore.BatchItem, Bool>
 
     init(store: IncidentStore) {
         loads = Coalescer(maxBatch: 512, maxInFlight: 2) { ids in
             let found = try await store.incidents(ids: ids)
             return ids.map { found[$0] }
+        }
+        creates = Coalescer(maxBatch: 256, maxInFlight: 4) { items in
+            try await store.createBatch(items)
         }
         commits = Coalescer(maxBatch: 256, maxInFlight: 4) { items in
             try await store.commitBatch(items)

@@ -1,5 +1,5 @@
 public import Foundation
-public import OnCallCore
+import OnCallCore
 public import OnCallParsers
 import OnCallStore
 
@@ -40,7 +40,9 @@ extension IncidentEngine {
                 var incidentID: UUID?
                 if let key = alert.dedupKey.map(DedupKey.bounded), let open = try await store.openIncident(tenantID: tenantID, serviceID: serviceID, dedupKey: key) {
                     let event = IncidentEvent(alert.action == .acknowledge ? .acknowledge : .resolve, by: actor)
-                    incidentID = try await act(event, on: open.id, tenantID: tenantID).record?.id ?? open.id
+                    let result = try await act(event, on: open.id, tenantID: tenantID)
+                    incidentID = result.record?.id ?? open.id
+                    if result.record?.isOpen != true { openKeys.forget(OpenKey(tenantID: tenantID, serviceID: serviceID, dedupKey: key), ifStill: open.id) }
                 }
                 outcomes.append(AlertOutcome(action: alert.action, dedupKey: alert.dedupKey.map(DedupKey.bounded), incidentID: incidentID, deduplicated: false))
             }

@@ -77,6 +77,7 @@ public final class IncidentEngine: Sendable {
     let timerWake = WakeSignal()
     let relayWake = WakeSignal()
     let nextTimer = TimerSchedule()
+    let openKeys = OpenKeys()
     public let store: IncidentStore
     let client: PostgresClient
     let deliverers: [String: any OutboxDeliverer]
@@ -127,11 +128,20 @@ public final class IncidentEngine: Sendable {
     /// Forgets this node's cached set-up of a tenant (after an admin change), so the next command reads it anew.
     public func forget(tenantID: String) { core.forget(tenantID: tenantID) }
 
+    /// Calls `observer` with the tenant's id on every change to a tenant's set-up this node learns of (its own
+    /// admin API, or another node's through `oncall_tenants`): for caches of tenant set-up outside the engine.
+    public func observeTenantChanges(_ observer: @escaping @Sendable (String) -> Void) { core.observeTenantChanges(observer) }
+
     /// Drops actors idle for at least `idle` (the passivation service does this every 30 s).
     @discardableResult
     public func passivate(idleFor idle: Duration) -> Int { directory.passivate(idleAfter: idle) }
 
     /// Opens an incident, or folds the alert into the open incident with the same dedup key.
+    ///
+    /// A key this node knows to be open goes straight to that incident's actor. Otherwise the new incident joins
+    /// the next group commit, and the insert itself decides: when an open incident already holds the key (the
+    /// partial unique index), nothing is written and the alert folds into that one. No look-up precedes a new
+    /// incident, so a new alert costs a share of one transaction.
     public func trigger(_ request: TriggerRequest) async throws -> TriggerResult {
         var request = request
         request.dedupKey = request.dedupKey.map(DedupKey.bounded)
@@ -142,12 +152,15 @@ public final class IncidentEngine: Sendable {
             throw UnknownService(serviceID: request.serviceID)
         }
         let interpreter = try core.interpreter(service.workflow)
+        let openKey = request.dedupKey.map { OpenKey(tenantID: request.tenantID, serviceID: request.serviceID, dedupKey: $0) }
+        var known = openKey.flatMap { openKeys[$0] }
         for _ in 0..<8 {
-            if let key = request.dedupKey, let open = try await store.openIncident(tenantID: request.tenantID, serviceID: request.serviceID, dedupKey: key) {
-                let result = try await act(IncidentEvent(.alert(severity: request.severity), by: request.actor), on: open.id, tenantID: request.tenantID)
-                // Resolved between the look-up and the command: the key opens a new incident.
+            if let openKey, let id = known {
+                let result = try await act(IncidentEvent(.alert(severity: request.severity), by: request.actor), on: id, tenantID: request.tenantID)
                 if let record = result.record, record.isOpen { return .deduplicated(record) }
-                continue
+                // Resolved since (here or on another node): the key opens a new incident.
+                openKeys.forget(openKey, ifStill: id)
+                known = nil
             }
             let now = core.clock()
             var outcome = interpreter.start(severity: request.severity, now: now, parameters: core.planner.parameters(for: service, severity: request.severity, now: now), by: request.actor)
@@ -164,15 +177,22 @@ public final class IncidentEngine: Sendable {
                 isOpen: !(interpreter.workflow.state(outcome.snapshot.state)?.isFinal ?? false), version: 1,
                 snapshot: outcome.snapshot, createdAt: now, updatedAt: now
             )
-            do {
-                let (saved, drafts) = try await store.create(record, context: request.context) { numbered in
-                    let plan = self.core.planner.plan(for: outcome.effects, incident: numbered, service: service, now: now)
-                    return (plan.noted(in: outcome), plan.outbox)
-                }
+            let planner = core.planner, started = outcome
+            let creation = IncidentStore.Creation(record: record, context: request.context) { numbered in
+                let plan = planner.plan(for: started.effects, incident: numbered, service: service, now: now)
+                return (plan.noted(in: started), plan.outbox)
+            }
+            switch try await core.group.creates.submit(creation) {
+            case .created(let saved, let drafts):
                 core.committed(drafts.count, EngineCore.earliestArmed(outcome))
+                if let openKey, saved.isOpen { openKeys.remember(openKey, saved.id) }
                 return .created(saved)
-            } catch is IncidentStore.DuplicateOpenIncident {
-                continue
+            case .duplicate:
+                guard let openKey else { continue }
+                if let open = try await store.openIncident(tenantID: request.tenantID, serviceID: request.serviceID, dedupKey: openKey.dedupKey) {
+                    openKeys.remember(openKey, open.id)
+                    known = open.id
+                }
             }
         }
         throw EngineError(message: "could not open or find the incident for dedup key '\(request.dedupKey ?? "")'")

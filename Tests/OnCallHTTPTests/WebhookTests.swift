@@ -141,6 +141,26 @@ struct WebhookTests {
         }
     }
 
+    /// Webhook keys are checked against a cached hash; a rotation committed by another node (here: straight
+    /// through the store, as `oncall apply` or a second server would) reaches this one through `oncall_tenants`
+    /// well before the cache's 5 s would expire.
+    @Test func aKeyRotatedElsewhereIsRefusedHereWithinMilliseconds() async throws {
+        try await AdminHarness.run { h in
+            let door = try await Self.integration(h, #"{"id":"script","type":"generic","service":"backups"}"#)
+            #expect(try await Self.send(h, door, body: #"{"title":"Backup failed","dedup_key":"job-7"}"#).status == 202)
+            let report = try await h.domain.update(tenantID: "acme-msp", rotateKeys: ["script"]) { try #require($0).configuration }
+            let newKey = try #require(report.issuedKeys.first?.key)
+            let rotatedAt = ContinuousClock.now
+            var status = 202
+            while status != 401 && ContinuousClock.now - rotatedAt < .seconds(3) {
+                status = try await Self.send(h, door, body: #"{"title":"Backup failed","dedup_key":"job-7"}"#).status
+                if status != 401 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(status == 401, "the old key still works \(ContinuousClock.now - rotatedAt) after the rotation")
+            #expect(try await Self.send(h, door, body: #"{"title":"Backup failed","dedup_key":"job-7"}"#, key: newKey).status == 202)
+        }
+    }
+
     @Test func anIntegrationOverItsRateGets429WithRetryAfter() async throws {
         try await AdminHarness.run { h in
             let door = try await Self.integration(h, #"{"id":"chatty","type":"generic","service":"backups","rate_per_second":1,"burst":2}"#)

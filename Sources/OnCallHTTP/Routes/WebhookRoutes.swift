@@ -25,12 +25,16 @@ public struct WebhookRoutes: Sendable {
     let alertLog: AlertLogWriter
     let clock: @Sendable () -> Timestamp
     let limiter = RateLimiter()
+    let integrations: IntegrationCache
 
     public init(domain: DomainStore, engine: IncidentEngine, alertLog: AlertLogWriter, clock: @escaping @Sendable () -> Timestamp) {
         self.domain = domain
         self.engine = engine
         self.alertLog = alertLog
         self.clock = clock
+        let integrations = IntegrationCache(domain: domain)
+        self.integrations = integrations
+        engine.observeTenantChanges { integrations.forget(tenantID: $0) }
     }
 
     static let refused = APIError(.unauthorized, message: "unknown integration or wrong key")
@@ -57,7 +61,7 @@ public struct WebhookRoutes: Sendable {
         if let contentType, !Self.acceptable(contentType) {
             throw APIError(.unsupportedMediaType, message: "send JSON or a form (application/json, application/x-www-form-urlencoded, text/plain), not \(contentType)")
         }
-        guard let record = try await domain.authenticate(webhookID: webhookID, key: key), let service = record.integration.service else {
+        guard let record = try await integrations.authenticate(webhookID: webhookID, key: key), let service = record.integration.service else {
             throw Self.refused
         }
         let now = clock()

@@ -6,6 +6,16 @@ extension DomainStore {
     /// The integration whose webhook URL carries `webhookID`, when `key` is its current key; nil otherwise (no
     /// difference between an unknown id and a wrong key). A rotated key fails from the commit of the rotation on.
     public func authenticate(webhookID: String, key: String) async throws -> IntegrationRecord? {
+        guard let (record, hash) = try await integration(webhookID: webhookID) else {
+            // Unknown id: hash anyway so both refusals take about as long.
+            _ = IntegrationKeys.matches(key, hash: [])
+            return nil
+        }
+        return IntegrationKeys.matches(key, hash: hash) ? record : nil
+    }
+
+    /// The integration whose webhook URL carries `webhookID`, with the SHA-256 of its current key.
+    public func integration(webhookID: String) async throws -> (IntegrationRecord, keyHash: [UInt8])? {
         let rows = try await client.query(
             """
             SELECT tenant_id, id, type, service_id, key_sha256, key_hint, created_at, key_rotated_at, options::text
@@ -15,15 +25,13 @@ extension DomainStore {
         )
         for try await (tenant, id, type, service, hash, hint, created, rotated, options)
             in rows.decode((String, String, String, String?, ByteBuffer, String, Date, Date, String).self) {
-            guard IntegrationKeys.matches(key, hash: Array(buffer: hash)) else { return nil }
             let integration = StoredIntegrationOptions.integration(id: id, type: type, service: service, options: options)
-            return IntegrationRecord(
+            let record = IntegrationRecord(
                 tenantID: tenant, integration: integration,
                 webhookID: webhookID, keyHint: hint, createdAt: Timestamp(created), keyRotatedAt: Timestamp(rotated)
             )
+            return (record, Array(buffer: hash))
         }
-        // Unknown id: hash anyway so both refusals take about as long.
-        _ = IntegrationKeys.matches(key, hash: [])
         return nil
     }
 

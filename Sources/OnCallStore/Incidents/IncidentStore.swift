@@ -22,6 +22,7 @@ public struct IncidentStore: Sendable {
 
     public let client: PostgresClient
     public let logger: Logger
+    let numberSequences = KnownSequences()
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -81,73 +82,6 @@ public struct IncidentStore: Sendable {
     }
 
     // MARK: Writing
-
-    /// The tenant's next incident number (#1, #2, …). Numbers only grow; one taken by a creation that then
-    /// folded into an open incident (a race on the same dedup key) is skipped.
-    func nextNumber(tenantID: String) async throws -> Int64 {
-        for attempt in 0..<2 {
-            do {
-                for try await number in try await client.query(
-                    "SELECT nextval(('incident_numbers_' || md5(\(tenantID)))::regclass)", logger: logger
-                ).decode(Int64.self) { return number }
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" && attempt == 0 {
-                // First incident of the tenant on this database: its sequence starts after the old counter, if any.
-                try await client.withTransaction(logger: logger) { tx in
-                    try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('incident_numbers:' || \(tenantID), 0))", logger: logger)
-                    var start: Int64 = 1
-                    for try await last in try await tx.query(
-                        "SELECT COALESCE((SELECT last_number FROM incident_counters WHERE tenant_id = \(tenantID)), 0) + 1", logger: logger
-                    ).decode(Int64.self) { start = last }
-                    var name = ""
-                    for try await text in try await tx.query("SELECT 'incident_numbers_' || md5(\(tenantID))", logger: logger).decode(String.self) { name = text }
-                    try await tx.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE IF NOT EXISTS \(Database.quoteIdentifier(name)) START WITH \(start)"), logger: logger)
-                }
-            }
-        }
-        throw IncidentStoreError(message: "no incident number for tenant \(tenantID)")
-    }
-
-    /// Inserts a new incident with the outcome of entering its workflow. Throws ``DuplicateOpenIncident`` when an
-    /// open incident with the same service and dedup key exists (the caller folds the alert into that one).
-    /// `plan` gives the outcome and outbox rows once the incident's number is known (payloads carry it).
-    public func create(
-        _ record: IncidentRecord, context: IncidentContext = IncidentContext(), plan: (IncidentRecord) -> (WorkflowOutcome, [OutboxDraft])
-    ) async throws -> (IncidentRecord, [OutboxDraft]) {
-        var record = record
-        var outbox: [OutboxDraft] = []
-        // The number comes from the tenant's sequence, outside the transaction: a counter row would make every
-        // creation of the tenant wait for the one before it to commit (one fsync after another).
-        record.number = try await nextNumber(tenantID: record.tenantID)
-        do {
-            try await client.withTransaction(logger: logger) { tx in
-                let snapshot = SnapshotColumns.encode(record.snapshot)
-                try await tx.query(
-                    """
-                    INSERT INTO incidents (tenant_id, id, number, service_id, workflow, title, severity, dedup_key, state, is_open, version,
-                                           snapshot, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-                                           source, description, device, links, details)
-                    VALUES (\(record.tenantID), \(record.id), \(record.number), \(record.serviceID), \(record.workflow), \(record.title),
-                            \(record.severity.rawValue), \(record.dedupKey), \(record.state), \(record.isOpen), \(record.version),
-                            \(snapshot)::jsonb, \(record.createdAt.date), \(record.updatedAt.date), \(record.acknowledgedAt?.date),
-                            \(record.acknowledgedBy), \(record.resolvedAt?.date), \(record.resolvedBy),
-                            \(context.source), \(context.description), \(context.device), \(context.links)::jsonb, \(context.details)::jsonb)
-                    """,
-                    logger: logger
-                )
-                let (outcome, rows) = plan(record)
-                outbox = rows
-                try await Self.write([LockedChange(record: record, outcome: outcome, outbox: outbox, cancelPages: false)], on: tx, logger: logger)
-            }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "incidents_open_dedup" {
-            throw DuplicateOpenIncident()
-        } catch let error as PostgresTransactionError {
-            if let psql = error.closureError as? PSQLError, psql.serverInfo?[.sqlState] == "23505", psql.serverInfo?[.constraintName] == "incidents_open_dedup" {
-                throw DuplicateOpenIncident()
-            }
-            throw error
-        }
-        return (record, outbox)
-    }
 
     /// One change waiting for a group commit.
     public struct BatchItem: Sendable {
