@@ -38,11 +38,12 @@ extension IncidentStore {
         }
     }
 
-    /// Group commit for new incidents: many creations, of any tenants and services, in one transaction of a few
-    /// array statements. Each incident takes the next number of its tenant's sequence, then is inserted unless an
-    /// open incident of its service has its dedup key (`ON CONFLICT` on the partial unique index, so a
-    /// concurrent creation of the same key on another node waits for that one and then yields to it). Numbers
-    /// taken by duplicates are skipped (numbers only grow, with gaps).
+    /// Group commit for new incidents: many creations, of any tenants and services, in one transaction of two
+    /// statements. The first inserts the incidents, each taking the next number of its tenant's sequence, with
+    /// `ON CONFLICT DO NOTHING` on the open-key index: a concurrent creation of the same key (another node) waits
+    /// for that one and yields to it, and numbers taken by duplicates are skipped (numbers only grow, with gaps).
+    /// The second writes the journal, timers and outbox rows of those inserted, planned once their numbers are
+    /// known (payloads carry them).
     public func createBatch(_ items: [Creation]) async throws -> [CreationResult] {
         guard !items.isEmpty else { return [] }
         // The first of each key in the batch goes to the database; the others are duplicates of it.
@@ -54,34 +55,23 @@ extension IncidentStore {
             }
             attempts.append(index)
         }
-        try await ensureNumberSequences(Set(attempts.map { items[$0].record.tenantID }))
-        let tenants = attempts.map { items[$0].record.tenantID }
+        let records = attempts.map { items[$0].record }
+        let contexts = attempts.map { items[$0].context }
+        try await ensureNumberSequences(Set(records.map(\.tenantID)))
         do {
             let created: [Int: (IncidentRecord, [OutboxDraft])] = try await client.withTransaction(logger: logger) { tx in
-                var numbers: [Int64] = []
-                numbers.reserveCapacity(tenants.count)
-                for try await number in try await tx.query(
-                    "SELECT nextval(('incident_numbers_' || md5(t))::regclass) FROM unnest(\(tenants)::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
-                    logger: logger
-                ).decode(Int64.self) { numbers.append(number) }
-                guard numbers.count == attempts.count else { throw IncidentStoreError(message: "incident numbers: asked \(attempts.count), got \(numbers.count)") }
-                var records: [IncidentRecord] = []
-                var contexts: [IncidentContext] = []
-                for (position, index) in attempts.enumerated() {
-                    var record = items[index].record
-                    record.number = numbers[position]
-                    records.append(record)
-                    contexts.append(items[index].context)
-                }
-                let inserted = try await Self.insert(records, contexts: contexts, on: tx, logger: logger)
+                let numbers = try await Self.insert(records, contexts: contexts, on: tx, logger: logger)
                 var created: [Int: (IncidentRecord, [OutboxDraft])] = [:]
                 var changes: [LockedChange] = []
-                for (position, index) in attempts.enumerated() where inserted.contains(records[position].id) {
-                    let (outcome, outbox) = items[index].plan(records[position])
-                    changes.append(LockedChange(record: records[position], outcome: outcome, outbox: outbox, cancelPages: false))
-                    created[index] = (records[position], outbox)
+                for (position, index) in attempts.enumerated() {
+                    guard let number = numbers[records[position].id] else { continue }
+                    var record = records[position]
+                    record.number = number
+                    let (outcome, outbox) = items[index].plan(record)
+                    changes.append(LockedChange(record: record, outcome: outcome, outbox: outbox, cancelPages: false))
+                    created[index] = (record, outbox)
                 }
-                try await Self.write(changes, on: tx, logger: logger)
+                try await Self.writeNew(try ChangeRows(changes), on: tx, logger: logger)
                 return created
             }
             return items.indices.map { index in created[index].map { .created($0.0, $0.1) } ?? .duplicate }
@@ -92,18 +82,20 @@ extension IncidentStore {
         }
     }
 
-    /// The rows, one statement; the ids of those inserted (the others met an open incident with their key).
-    private static func insert(_ records: [IncidentRecord], contexts: [IncidentContext], on tx: PostgresConnection, logger: Logger) async throws -> Set<UUID> {
+    /// The incidents, one statement; the numbers of those inserted by id (the others met an open incident with
+    /// their key).
+    private static func insert(_ records: [IncidentRecord], contexts: [IncidentContext], on tx: PostgresConnection, logger: Logger) async throws -> [UUID: Int64] {
         // Arrays cannot carry NULL through PostgresNIO's encoders: '' and -1 stand for it.
         let rows = try await tx.query(
             """
             INSERT INTO incidents (tenant_id, id, number, service_id, workflow, title, severity, dedup_key, state, is_open, version,
                                    snapshot, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
                                    source, description, device, links, details)
-            SELECT t, i, nr, sv, wf, ti, se, NULLIF(dk, ''), st, op, ve, sn::jsonb, to_timestamp(ca / 1000000.0), to_timestamp(ua / 1000000.0),
+            SELECT t, i, nextval(('incident_numbers_' || md5(t))::regclass), sv, wf, ti, se, NULLIF(dk, ''), st, op, ve, sn::jsonb,
+                   to_timestamp(ca / 1000000.0), to_timestamp(ua / 1000000.0),
                    to_timestamp(NULLIF(aa, -1) / 1000000.0), NULLIF(ab, ''), to_timestamp(NULLIF(ra, -1) / 1000000.0), NULLIF(rb, ''),
                    NULLIF(so, ''), NULLIF(de, ''), NULLIF(dv, ''), NULLIF(li, '')::jsonb, NULLIF(dt, '')::jsonb
-            FROM unnest(\(records.map(\.tenantID))::text[], \(records.map(\.id))::uuid[], \(records.map(\.number))::bigint[],
+            FROM unnest(\(records.map(\.tenantID))::text[], \(records.map(\.id))::uuid[],
                         \(records.map(\.serviceID))::text[], \(records.map(\.workflow))::text[], \(records.map(\.title))::text[],
                         \(records.map(\.severity.rawValue))::text[], \(records.map { $0.dedupKey ?? "" })::text[], \(records.map(\.state))::text[],
                         \(records.map(\.isOpen))::bool[], \(records.map(\.version))::bigint[], \(records.map { SnapshotColumns.encode($0.snapshot) })::text[],
@@ -112,16 +104,52 @@ extension IncidentStore {
                         \(records.map { $0.resolvedAt?.microseconds ?? -1 })::bigint[], \(records.map { $0.resolvedBy ?? "" })::text[],
                         \(contexts.map { $0.source ?? "" })::text[], \(contexts.map { $0.description ?? "" })::text[],
                         \(contexts.map { $0.device ?? "" })::text[], \(contexts.map { $0.links ?? "" })::text[], \(contexts.map { $0.details ?? "" })::text[])
-                 WITH ORDINALITY AS r(t, i, nr, sv, wf, ti, se, dk, st, op, ve, sn, ca, ua, aa, ab, ra, rb, so, de, dv, li, dt, n)
+                 WITH ORDINALITY AS r(t, i, sv, wf, ti, se, dk, st, op, ve, sn, ca, ua, aa, ab, ra, rb, so, de, dv, li, dt, n)
             ORDER BY n
             ON CONFLICT (tenant_id, service_id, dedup_key) WHERE is_open AND dedup_key IS NOT NULL DO NOTHING
-            RETURNING id
+            RETURNING id, number
             """,
             logger: logger
         )
-        var inserted = Set<UUID>()
-        for try await id in rows.decode(UUID.self) { inserted.insert(id) }
-        return inserted
+        var numbers: [UUID: Int64] = [:]
+        for try await (id, number) in rows.decode((UUID, Int64).self) { numbers[id] = number }
+        return numbers
+    }
+
+    /// New incidents' journal, timers and outbox rows in one statement (a new incident has no timer to cancel
+    /// and no page to withdraw).
+    private static func writeNew(_ r: ChangeRows, on tx: PostgresConnection, logger: Logger) async throws {
+        guard !r.jKind.isEmpty || !r.aName.isEmpty || !r.oKind.isEmpty else { return }
+        let soonestTimer = r.soonestTimer.map(String.init) ?? ""
+        try await tx.query(
+            """
+            WITH journal AS (
+                INSERT INTO incident_journal (tenant_id, incident_id, sequence, kind, actor, detail, at)
+                SELECT t, i, s, k, NULLIF(a, ''), d::jsonb, to_timestamp(w / 1000000.0)
+                FROM unnest(\(r.jTenant)::text[], \(r.jIncident)::uuid[], \(r.jSequence)::bigint[], \(r.jKind)::text[], \(r.jActor)::text[], \(r.jDetail)::text[], \(r.jAt)::bigint[])
+                     WITH ORDINALITY AS j(t, i, s, k, a, d, w, n)
+                ORDER BY n
+            ), timers AS (
+                INSERT INTO incident_timers (tenant_id, incident_id, name, generation, due_at)
+                SELECT t, i, n, g, to_timestamp(d / 1000000.0)
+                FROM unnest(\(r.aTenant)::text[], \(r.aIncident)::uuid[], \(r.aName)::text[], \(r.aGeneration)::bigint[], \(r.aDue)::bigint[]) AS a(t, i, n, g, d)
+                RETURNING 1
+            ), outbox AS (
+                INSERT INTO outbox (tenant_id, incident_id, sequence, position, channel, kind, payload, idempotency_key, next_attempt_at, created_at)
+                SELECT t, i, s, p, c, k, pl::jsonb, ik, to_timestamp(nb / 1000000.0), to_timestamp(ca / 1000000.0)
+                FROM unnest(\(r.oTenant)::text[], \(r.oIncident)::uuid[], \(r.oSequence)::bigint[], \(r.oPosition)::int[], \(r.oChannel)::text[], \(r.oKind)::text[],
+                            \(r.oPayload)::text[], \(r.oKey)::text[], \(r.oNotBefore)::bigint[], \(r.oCreated)::bigint[])
+                     WITH ORDINALITY AS o(t, i, s, p, c, k, pl, ik, nb, ca, n)
+                ORDER BY n
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM (SELECT pg_notify('oncall_outbox', '') FROM (SELECT 1 FROM outbox LIMIT 1) AS any_row) AS n)
+                 + (SELECT count(*) FROM (SELECT pg_notify('oncall_timers', \(soonestTimer)) FROM (SELECT 1 FROM timers LIMIT 1) AS any_row
+                                          WHERE \(soonestTimer) <> '') AS n)
+            """,
+            logger: logger
+        )
     }
 
     /// Makes sure each tenant's number sequence exists (once per tenant and process). A tenant's first incident

@@ -191,37 +191,63 @@ public struct IncidentStore: Sendable {
         )
     }
 
-    /// Writes the journal, timer changes, page cancellations and outbox rows of any number of incidents with
-    /// a handful of array statements (one round trip each, however many incidents): the group commit path.
-    static func write(_ changes: [LockedChange], on tx: PostgresConnection, logger: Logger) async throws {
+    /// The rows a set of changes writes besides the incident rows, as one array per column: PostgreSQL takes
+    /// each table's rows for any number of incidents in one statement (`unnest`).
+    struct ChangeRows {
         var jTenant: [String] = [], jIncident: [UUID] = [], jSequence: [Int64] = [], jKind: [String] = [], jActor: [String] = [], jDetail: [String] = [], jAt: [Int64] = []
         var cTenant: [String] = [], cIncident: [UUID] = [], cName: [String] = []
         var aTenant: [String] = [], aIncident: [UUID] = [], aName: [String] = [], aGeneration: [Int64] = [], aDue: [Int64] = []
         var pTenant: [String] = [], pIncident: [UUID] = []
         var oTenant: [String] = [], oIncident: [UUID] = [], oSequence: [Int64] = [], oPosition: [Int32] = [], oChannel: [String] = []
         var oKind: [String] = [], oPayload: [String] = [], oKey: [String] = [], oNotBefore: [Int64] = [], oCreated: [Int64] = []
-        for change in changes {
-            let r = change.record
-            let sequence = change.outcome.snapshot.sequence
-            for entry in change.outcome.journal {
-                jTenant.append(r.tenantID); jIncident.append(r.id); jSequence.append(sequence); jKind.append(entry.kind)
-                jActor.append(entry.actor ?? ""); jDetail.append(try json(entry.detail)); jAt.append(r.updatedAt.microseconds)
-            }
-            for timer in change.outcome.timerChanges {
-                switch timer {
-                case .arm(let name, let generation, let dueAt):
-                    aTenant.append(r.tenantID); aIncident.append(r.id); aName.append(name); aGeneration.append(generation); aDue.append(dueAt.microseconds)
-                case .cancel(let name):
-                    cTenant.append(r.tenantID); cIncident.append(r.id); cName.append(name)
+
+        init(_ changes: [LockedChange]) throws {
+            for change in changes {
+                let r = change.record
+                let sequence = change.outcome.snapshot.sequence
+                for entry in change.outcome.journal {
+                    jTenant.append(r.tenantID); jIncident.append(r.id); jSequence.append(sequence); jKind.append(entry.kind)
+                    jActor.append(entry.actor ?? ""); jDetail.append(try json(entry.detail)); jAt.append(r.updatedAt.microseconds)
+                }
+                for timer in change.outcome.timerChanges {
+                    switch timer {
+                    case .arm(let name, let generation, let dueAt):
+                        aTenant.append(r.tenantID); aIncident.append(r.id); aName.append(name); aGeneration.append(generation); aDue.append(dueAt.microseconds)
+                    case .cancel(let name):
+                        cTenant.append(r.tenantID); cIncident.append(r.id); cName.append(name)
+                    }
+                }
+                if change.cancelPages { pTenant.append(r.tenantID); pIncident.append(r.id) }
+                for row in change.outbox {
+                    oTenant.append(r.tenantID); oIncident.append(r.id); oSequence.append(sequence); oPosition.append(Int32(row.position))
+                    oChannel.append(row.channel); oKind.append(row.kind); oPayload.append(row.payload); oKey.append(row.idempotencyKey)
+                    oNotBefore.append(row.notBefore.microseconds); oCreated.append(r.updatedAt.microseconds)
                 }
             }
-            if change.cancelPages { pTenant.append(r.tenantID); pIncident.append(r.id) }
-            for row in change.outbox {
-                oTenant.append(r.tenantID); oIncident.append(r.id); oSequence.append(sequence); oPosition.append(Int32(row.position))
-                oChannel.append(row.channel); oKind.append(row.kind); oPayload.append(row.payload); oKey.append(row.idempotencyKey)
-                oNotBefore.append(row.notBefore.microseconds); oCreated.append(r.updatedAt.microseconds)
-            }
         }
+
+        /// The earliest armed timer when it is due soon enough to tell other nodes at once: they reread the near
+        /// horizon every few seconds, and NOTIFY takes a global lock at commit, so not every re-arm is announced.
+        var soonestTimer: Int64? {
+            let soon = Timestamp(Date()).microseconds + 10_000_000
+            return aDue.min().flatMap { $0 < soon ? $0 : nil }
+        }
+    }
+
+    /// Writes the journal, timer changes, page cancellations and outbox rows of any number of incidents with
+    /// a handful of array statements (one round trip each, however many incidents): the group commit path.
+    static func write(_ changes: [LockedChange], on tx: PostgresConnection, logger: Logger) async throws {
+        let rows = try ChangeRows(changes)
+        try await write(rows, on: tx, logger: logger)
+    }
+
+    static func write(_ rows: ChangeRows, on tx: PostgresConnection, logger: Logger) async throws {
+        let (jTenant, jIncident, jSequence, jKind, jActor, jDetail, jAt) = (rows.jTenant, rows.jIncident, rows.jSequence, rows.jKind, rows.jActor, rows.jDetail, rows.jAt)
+        let (cTenant, cIncident, cName) = (rows.cTenant, rows.cIncident, rows.cName)
+        let (aTenant, aIncident, aName, aGeneration, aDue) = (rows.aTenant, rows.aIncident, rows.aName, rows.aGeneration, rows.aDue)
+        let (pTenant, pIncident) = (rows.pTenant, rows.pIncident)
+        let (oTenant, oIncident, oSequence, oPosition, oChannel) = (rows.oTenant, rows.oIncident, rows.oSequence, rows.oPosition, rows.oChannel)
+        let (oKind, oPayload, oKey, oNotBefore, oCreated) = (rows.oKind, rows.oPayload, rows.oKey, rows.oNotBefore, rows.oCreated)
         if !jKind.isEmpty {
             try await tx.query(
                 """
@@ -254,10 +280,7 @@ public struct IncidentStore: Sendable {
                 """,
                 logger: logger
             )
-            // Other nodes reread the near horizon every few seconds; only a timer due sooner than that is worth
-            // a notification (NOTIFY takes a global lock at commit, so it is not sent for every re-arm).
-            let soon = Timestamp(Date()).microseconds + 10_000_000
-            if let earliest = aDue.min(), earliest < soon {
+            if let earliest = rows.soonestTimer {
                 try await tx.query("SELECT pg_notify('oncall_timers', \(String(earliest)))", logger: logger)
             }
         }
