@@ -134,15 +134,34 @@ public enum JSONValue: Sendable, Equatable {
     case object([String: JSONValue])
 
     public var text: String {
-        switch self {
-        case .string(let s): return Self.quote(s)
-        case .int(let i): return String(i)
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "null"
-        case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
-        case .object(let fields): return "{" + fields.keys.sorted().map { Self.quote($0) + ":" + fields[$0]!.text }.joined(separator: ",") + "}"
-        }
+        var out = ""
+        write(into: &out)
+        return out
     }
 
-    static func quote(_ s: String) -> String { JSONText.quoted(s) }
+    /// Appends the compact JSON text (one buffer for the whole value, not a string per member).
+    public func write(into out: inout String) {
+        switch self {
+        case .string(let s): JSONText.quote(s, into: &out)
+        case .int(let i): out += String(i)
+        case .bool(let b): out += b ? "true" : "false"
+        case .null: out += "null"
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.write(into: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                JSONText.quote(key, into: &out)
+                out += ":"
+                fields[key]!.write(into: &out)
+            }
+            out += "}"
+        }
+    }
 }

@@ -154,6 +154,7 @@ public struct WebhookRoutes: Sendable {
 
     /// What monitoring tools send: JSON of any flavour, forms, plain text (curl without a header), or nothing.
     static func acceptable(_ contentType: String) -> Bool {
+        if contentType == "application/json" || contentType == "application/x-www-form-urlencoded" { return true }  // what nearly all send
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         return type.isEmpty || type == "application/json" || type.hasSuffix("+json") || type == "text/json"
             || type == "application/x-www-form-urlencoded" || type == "text/plain" || type == "*/*" || type == "application/octet-stream"

@@ -85,9 +85,20 @@ extension IncidentStore {
     /// The incidents, one statement; the numbers of those inserted by id (the others met an open incident with
     /// their key).
     private static func insert(_ records: [IncidentRecord], contexts: [IncidentContext], on tx: PostgresConnection, logger: Logger) async throws -> [UUID: Int64] {
+        let rows = try await tx.execute(Prepared<InsertIncidents>(insertQuery(records, contexts: contexts)), logger: logger)
+        var numbers: [UUID: Int64] = [:]
+        for try await (id, number) in rows.decode((UUID, Int64).self) { numbers[id] = number }
+        return numbers
+    }
+
+    enum InsertIncidents: StatementText {
+        static let name = "oncall_insert_incidents"
+        static let sql = insertQuery([], contexts: []).sql
+    }
+
+    static func insertQuery(_ records: [IncidentRecord], contexts: [IncidentContext]) -> PostgresQuery {
         // Arrays cannot carry NULL through PostgresNIO's encoders: '' and -1 stand for it.
-        let rows = try await tx.query(
-            """
+        """
             INSERT INTO incidents (tenant_id, id, number, service_id, workflow, title, severity, dedup_key, state, is_open, version,
                                    snapshot, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
                                    source, description, device, links, details)
@@ -108,21 +119,24 @@ extension IncidentStore {
             ORDER BY n
             ON CONFLICT (tenant_id, service_id, dedup_key) WHERE is_open AND dedup_key IS NOT NULL DO NOTHING
             RETURNING id, number
-            """,
-            logger: logger
-        )
-        var numbers: [UUID: Int64] = [:]
-        for try await (id, number) in rows.decode((UUID, Int64).self) { numbers[id] = number }
-        return numbers
+            """
     }
 
     /// New incidents' journal, timers and outbox rows in one statement (a new incident has no timer to cancel
     /// and no page to withdraw).
     private static func writeNew(_ r: ChangeRows, on tx: PostgresConnection, logger: Logger) async throws {
         guard !r.jKind.isEmpty || !r.aName.isEmpty || !r.oKind.isEmpty else { return }
+        for try await _ in try await tx.execute(Prepared<NewIncidentRows>(newRowsQuery(r)), logger: logger) {}
+    }
+
+    enum NewIncidentRows: StatementText {
+        static let name = "oncall_new_incident_rows"
+        static let sql = newRowsQuery(try! ChangeRows([])).sql
+    }
+
+    static func newRowsQuery(_ r: ChangeRows) -> PostgresQuery {
         let soonestTimer = r.soonestTimer.map(String.init) ?? ""
-        try await tx.query(
-            """
+        return """
             WITH journal AS (
                 INSERT INTO incident_journal (tenant_id, incident_id, sequence, kind, actor, detail, at)
                 SELECT t, i, s, k, NULLIF(a, ''), d::jsonb, to_timestamp(w / 1000000.0)
@@ -147,9 +161,7 @@ extension IncidentStore {
             SELECT (SELECT count(*) FROM (SELECT pg_notify('oncall_outbox', '') FROM (SELECT 1 FROM outbox LIMIT 1) AS any_row) AS n)
                  + (SELECT count(*) FROM (SELECT pg_notify('oncall_timers', \(soonestTimer)) FROM (SELECT 1 FROM timers LIMIT 1) AS any_row
                                           WHERE \(soonestTimer) <> '') AS n)
-            """,
-            logger: logger
-        )
+            """
     }
 
     /// Makes sure each tenant's number sequence exists (once per tenant and process). A tenant's first incident
