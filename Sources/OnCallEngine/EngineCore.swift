@@ -15,7 +15,16 @@ final class EngineCore: Sendable {
     let committed: @Sendable (_ outboxRows: Int, _ earliestTimer: Timestamp?) -> Void
     let group: GroupCommit
     let domain: DomainStore
-    private let tenants = Mutex<[String: (services: [String: ServiceContext], expires: ContinuousClock.Instant)]>([:])
+    private let tenants = Mutex<[String: TenantEntry]>([:])
+
+    /// A tenant's services as last read, and the read in progress, if any.
+    struct TenantEntry {
+        var services: [String: ServiceContext]?
+        var expires = ContinuousClock.Instant.now
+        var loading: Task<[String: ServiceContext], any Error>?
+        /// Bumped when the tenant changes: a read begun before must not be kept.
+        var generation: UInt64 = 0
+    }
     private let tenantObservers = Mutex<[@Sendable (String) -> Void]>([])
 
     init(
@@ -38,26 +47,52 @@ final class EngineCore: Sendable {
     }
 
     /// Services change rarely and every command needs one: read each tenant's set-up through a cache that
-    /// forgets after 5 s (at once on this node after an admin change, see ``forget(tenantID:)``).
+    /// refreshes after 5 s (at once on this node after an admin change, see ``forget(tenantID:)``). One read per
+    /// tenant at a time: requests that find it missing wait for that read, and requests that find it expired keep
+    /// using the expiring copy while it is refreshed, so an expiry under load is not a burst of identical reads.
     func service(_ tenantID: String, _ id: String) async throws -> ServiceContext {
         let now = ContinuousClock.now
-        if let cached = tenants.withLock({ $0[tenantID] }), cached.expires > now {
-            guard let service = cached.services[id] else { throw unknown(tenantID, id) }
-            return service
-        }
-        var services: [String: ServiceContext] = [:]
-        if let tenant = try await domain.load(tenantID: tenantID)?.configuration {
-            for service in tenant.services {
-                services[service.id] = ServiceContext(tenant: tenant, serviceID: service.id)
+        let (ready, loading): ([String: ServiceContext]?, Task<[String: ServiceContext], any Error>?) = tenants.withLock { tenants in
+            var entry = tenants[tenantID] ?? TenantEntry()
+            if let services = entry.services, entry.expires > now { return (services, nil) }
+            if entry.loading == nil {
+                let generation = entry.generation
+                entry.loading = Task { try await self.load(tenantID, generation: generation) }
+                tenants[tenantID] = entry
             }
+            return (entry.services, entry.services == nil ? entry.loading : nil)
         }
-        tenants.withLock { $0[tenantID] = (services, now + .seconds(5)) }
+        let services: [String: ServiceContext]
+        if let ready { services = ready } else { services = try await loading!.value }
         guard let service = services[id] else { throw unknown(tenantID, id) }
         return service
     }
 
+    private func load(_ tenantID: String, generation: UInt64) async throws -> [String: ServiceContext] {
+        var services: [String: ServiceContext] = [:]
+        do {
+            if let tenant = try await domain.load(tenantID: tenantID)?.configuration {
+                for service in tenant.services {
+                    services[service.id] = ServiceContext(tenant: tenant, serviceID: service.id)
+                }
+            }
+        } catch {
+            tenants.withLock { tenants in if tenants[tenantID]?.generation == generation { tenants[tenantID]?.loading = nil } }
+            throw error
+        }
+        let loaded = services
+        tenants.withLock { tenants in
+            // Forgotten meanwhile (a change committed while this read ran): the next command reads again.
+            guard tenants[tenantID]?.generation == generation else { return }
+            tenants[tenantID] = TenantEntry(services: loaded, expires: ContinuousClock.now + .seconds(5), loading: nil, generation: generation)
+        }
+        return services
+    }
+
     func forget(tenantID: String) {
-        _ = tenants.withLock { $0.removeValue(forKey: tenantID) }
+        tenants.withLock { tenants in
+            tenants[tenantID] = TenantEntry(generation: (tenants[tenantID]?.generation ?? 0) &+ 1)
+        }
         for observer in tenantObservers.withLock({ $0 }) { observer(tenantID) }
     }
 

@@ -14,6 +14,8 @@ public final class IntegrationCache: Sendable {
         var record: IntegrationRecord
         var keyHash: [UInt8]
         var expires: ContinuousClock.Instant
+        /// One request is reading it again; the others keep using this copy meanwhile.
+        var refreshing = false
     }
 
     struct State {
@@ -37,11 +39,26 @@ public final class IntegrationCache: Sendable {
     /// difference between an unknown id and a wrong key).
     public func authenticate(webhookID: String, key: String) async throws -> IntegrationRecord? {
         let now = ContinuousClock.now
-        let (cached, generation) = state.withLock { state in (state.entries[webhookID].flatMap { $0.expires > now ? $0 : nil }, state.generation) }
+        let (cached, generation) = state.withLock { state -> (Entry?, UInt64) in
+            guard var entry = state.entries[webhookID] else { return (nil, state.generation) }
+            if entry.expires > now || entry.refreshing { return (entry, state.generation) }
+            // Expired: this request reads it again, the others meanwhile use the expiring copy.
+            entry.refreshing = true
+            state.entries[webhookID] = entry
+            return (nil, state.generation)
+        }
         if let cached {
             return IntegrationKeys.matches(key, hash: cached.keyHash) ? cached.record : nil
         }
-        guard let (record, hash) = try await domain.integration(webhookID: webhookID) else {
+        let found: (IntegrationRecord, keyHash: [UInt8])?
+        do {
+            found = try await domain.integration(webhookID: webhookID)
+        } catch {
+            state.withLock { state in state.entries[webhookID]?.refreshing = false }
+            throw error
+        }
+        guard let (record, hash) = found else {
+            state.withLock { state in _ = state.entries.removeValue(forKey: webhookID) }
             _ = IntegrationKeys.matches(key, hash: [])
             return nil
         }
