@@ -287,7 +287,7 @@ def cmd_report(results_dir, json_out):
                                      ("distinct_h1", "distinct_h2", "hot_key_h2", "steady", "pg_ceiling", "pg_server_statements"))
     best = max((p["per_s"] for p in (h1, h2) if p), default=None)
     ratio = round(best / pg["tps"], 2) if best is not None and pg and pg.get("tps") else None
-    ratio_server = round(best / pgs["tps"], 2) if best is not None and pgs and pgs.get("tps") else None
+    ratio_server = round(best / pgs["alerts_per_s"], 2) if best is not None and pgs and pgs.get("alerts_per_s") else None
     verdicts = {}
     if best is not None:
         verdicts["new_alerts_per_s"] = "met" if best >= targets["new_alerts_per_s"] else "missed"
@@ -323,7 +323,7 @@ def cmd_report(results_dir, json_out):
     if pg:
         parts.append(f"pg ceiling {n(pg['tps'])} tps (ratio {ratio})")
     if pgs:
-        parts.append(f"pg replaying the server's statements {n(pgs['tps'])} alerts/s" + (f" (ratio {ratio_server})" if ratio_server else ""))
+        parts.append(f"pg replaying the server's statements {n(pgs['alerts_per_s'])} alerts/s" + (f" (ratio {ratio_server})" if ratio_server else ""))
     batched = phases.get("pg_batched")
     if batched:
         parts.append(f"pg {batched['alerts_per_transaction']} per transaction {n(batched['alerts_per_s'])} alerts/s")
