@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "OnCallEngineTests",
             dependencies: [
-                "OnCallEngine", "OnCallTesting", "OnCallStore", "OnCallCore", "OnCallIntegrations",
+                "OnCallEngine", "OnCallTesting", "OnCallStore", "OnCallCore", "OnCallIntegrations", "OnCallParsers",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

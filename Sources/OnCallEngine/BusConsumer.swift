@@ -8,9 +8,12 @@ public import ServiceLifecycle
 /// Reads RMM, Security and Backups messages from the bus (consumer group `oncall`) and turns them into
 /// incidents on each tenant's route for that product, in bus order, one message at a time.
 ///
-/// A message is handled, then acknowledged (offset and handled id in one bus transaction). A crash between
-/// the two redelivers it: a message already recorded as handled is skipped; one that was not yet recorded is
-/// applied again, which folds into the same open incident (same dedup key) or resolves nothing new.
+/// When the bus lives in the main database, the message's receipt (handled id and the group's offset) commits
+/// in the same transaction as the incident change it causes, so a crash can neither lose it nor apply it twice:
+/// a redelivered message is found handled and skipped. A message that changed nothing (a resolve with no open
+/// incident, one dropped by policy) is acknowledged afterwards. With the bus in another database, the message is
+/// handled, then acknowledged; a crash between the two applies it again, which folds into the same open
+/// incident (same dedup key) or resolves nothing new.
 /// A message On-Call cannot read is logged and acknowledged, so it never blocks the ones after it.
 public struct BusConsumer: ServiceLifecycle.Service {
     public static let group = "oncall"
@@ -72,14 +75,14 @@ public struct BusConsumer: ServiceLifecycle.Service {
         let deliveries = try await bus.poll(group: Self.group, limit: 100)
         for delivery in deliveries {
             if try await !bus.handled(messageID: delivery.id, group: Self.group) {
-                try await handle(delivery)
+                try await handle(delivery, receipt: bus.receipt(for: delivery, group: Self.group))
             }
             try await bus.acknowledge(delivery, group: Self.group)
         }
         return deliveries.count
     }
 
-    func handle(_ delivery: BusDelivery) async throws {
+    func handle(_ delivery: BusDelivery, receipt: BusReceipt? = nil) async throws {
         let event: BusEvent
         let decision: BusEvent.Decision
         do {
@@ -113,7 +116,7 @@ public struct BusConsumer: ServiceLifecycle.Service {
                 engine.logger.warning("tenant \(tenant) has no route for \(route.rawValue) alerts: bus message \(delivery.id) skipped")
                 return
             }
-            let outcomes = try await engine.ingest([alert], tenantID: tenant, serviceID: service, actor: route.rawValue)
+            let outcomes = try await engine.ingest([alert], tenantID: tenant, serviceID: service, actor: route.rawValue, receipt: receipt)
             try await alertLog.record(outcomes.map { entry(event, tenant: tenant, action: $0.action.rawValue, outcome: $0) }, payload: Array(delivery.json.utf8))
         }
     }

@@ -107,12 +107,12 @@ final class EngineCore: Sendable {
 
     /// Applies one event to the incident as read at `current.version` and commits the outcome (optimistic:
     /// throws ``IncidentStore/VersionConflict`` when another writer got there first).
-    func apply(_ event: IncidentEvent, to current: IncidentRecord) async throws -> IncidentCommandResult {
+    func apply(_ event: IncidentEvent, to current: IncidentRecord, receipts: [BusReceipt] = []) async throws -> IncidentCommandResult {
         let interpreter = try interpreter(current.workflow)
         let service = try await service(current.tenantID, current.serviceID)
         let decision = decide(event, current, interpreter: interpreter, service: service, now: clock())
         guard case .change(let change) = decision else { return try await finish(decision, event: event, current: current) }
-        guard try await group.commits.submit(.init(change: change, expectedVersion: current.version)) else {
+        guard try await group.commits.submit(.init(change: change, expectedVersion: current.version, receipts: receipts)) else {
             throw IncidentStore.VersionConflict(incidentID: current.id)
         }
         committed(change.outbox.count, Self.earliestArmed(change.outcome))
@@ -122,12 +122,14 @@ final class EngineCore: Sendable {
     }
 
     /// The same, holding the incident's row lock: for when optimistic commits keep losing to other writers.
-    func applyLocked(_ event: IncidentEvent, id: UUID, tenantID: String, serviceID: String, workflow: String) async throws -> IncidentCommandResult {
+    func applyLocked(
+        _ event: IncidentEvent, id: UUID, tenantID: String, serviceID: String, workflow: String, receipts: [BusReceipt] = []
+    ) async throws -> IncidentCommandResult {
         let interpreter = try interpreter(workflow)
         let service = try await service(tenantID, serviceID)
         let now = clock()
         let box = DecisionBox()
-        let result = try await store.withLockedIncident(id: id, tenantID: tenantID) { current in
+        let result = try await store.withLockedIncident(id: id, tenantID: tenantID, receipts: receipts) { current in
             let decision = self.decide(event, current, interpreter: interpreter, service: service, now: now)
             box.set(decision)
             if case .change(let change) = decision { return change }

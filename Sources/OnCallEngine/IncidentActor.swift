@@ -26,7 +26,7 @@ actor IncidentActor {
         self.core = core
     }
 
-    func handle(_ event: IncidentEvent, tenantID: String?) async throws -> IncidentCommandResult {
+    func handle(_ event: IncidentEvent, tenantID: String?, receipts: [BusReceipt] = []) async throws -> IncidentCommandResult {
         pending.wrappingAdd(1, ordering: .relaxed)
         await acquire()
         defer {
@@ -37,14 +37,16 @@ actor IncidentActor {
         if record == nil { record = try await core.group.loads.submit(id) }
         guard let current = record, tenantID == nil || current.tenantID == tenantID else { return .notFound }
         do {
-            let result = try await core.apply(event, to: current)
+            let result = try await core.apply(event, to: current, receipts: receipts)
             if case .applied(let next) = result { record = next }
             return result
         } catch is IncidentStore.VersionConflict {
             // Another writer (node) got there first: apply again under the row lock, which cannot conflict.
             core.logger.debug("version conflict, applying under the row lock", metadata: ["incident.id": "\(id)"])
             record = nil
-            let result = try await core.applyLocked(event, id: id, tenantID: current.tenantID, serviceID: current.serviceID, workflow: current.workflow)
+            let result = try await core.applyLocked(
+                event, id: id, tenantID: current.tenantID, serviceID: current.serviceID, workflow: current.workflow, receipts: receipts
+            )
             record = result.record
             return result
         }

@@ -1,7 +1,7 @@
 public import Foundation
 import OnCallCore
 public import OnCallParsers
-import OnCallStore
+public import OnCallStore
 
 /// What one alert did: the API answers with these (`action`, `dedup_key`, `incident_id`, `deduplicated`).
 public struct AlertOutcome: Sendable, Equatable {
@@ -23,16 +23,23 @@ public struct AlertOutcome: Sendable, Equatable {
 extension IncidentEngine {
     /// Applies parsed alerts to a service's incidents, in payload order: a trigger opens an incident or folds
     /// into the open one with its dedup key; an acknowledge or resolve acts on the open incident with its key
-    /// (none: a no-op). Each one is committed before this returns, so an answer of 202 loses nothing.
-    public func ingest(_ alerts: [NormalizedAlert], tenantID: String, serviceID: String, actor: String) async throws -> [AlertOutcome] {
+    /// (none: a no-op). Each one is committed before this returns, so an answer of 202 loses nothing. A bus
+    /// message's `receipt` commits with each change the alerts make (a no-op commits nothing; the caller
+    /// acknowledges the message afterwards either way).
+    public func ingest(
+        _ alerts: [NormalizedAlert], tenantID: String, serviceID: String, actor: String, receipt: BusReceipt? = nil
+    ) async throws -> [AlertOutcome] {
+        let receipts = receipt.map { [$0] } ?? []
         var outcomes: [AlertOutcome] = []
         for alert in alerts {
             switch alert.action {
             case .trigger:
-                let result = try await trigger(.init(
+                var request = TriggerRequest(
                     tenantID: tenantID, serviceID: serviceID, title: alert.title, severity: alert.severity, dedupKey: alert.dedupKey,
                     actor: actor, context: Self.context(of: alert)
-                ))
+                )
+                request.receipts = receipts
+                let result = try await trigger(request)
                 let deduplicated: Bool
                 if case .deduplicated = result { deduplicated = true } else { deduplicated = false }
                 outcomes.append(AlertOutcome(action: .trigger, dedupKey: result.record.dedupKey, incidentID: result.record.id, deduplicated: deduplicated))
@@ -40,7 +47,7 @@ extension IncidentEngine {
                 var incidentID: UUID?
                 if let key = alert.dedupKey.map(DedupKey.bounded), let open = try await store.openIncident(tenantID: tenantID, serviceID: serviceID, dedupKey: key) {
                     let event = IncidentEvent(alert.action == .acknowledge ? .acknowledge : .resolve, by: actor)
-                    let result = try await act(event, on: open.id, tenantID: tenantID)
+                    let result = try await act(event, on: open.id, tenantID: tenantID, receipts: receipts)
                     incidentID = result.record?.id ?? open.id
                     if result.record?.isOpen != true { openKeys.forget(OpenKey(tenantID: tenantID, serviceID: serviceID, dedupKey: key), ifStill: open.id) }
                 }

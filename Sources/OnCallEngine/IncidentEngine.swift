@@ -39,6 +39,8 @@ public final class IncidentEngine: Sendable {
         public var actor: String?
         /// Source, description, device, links and details, stored when the alert opens an incident.
         public var context: IncidentContext
+        /// Bus messages this alert handles: committed with whatever the alert changes.
+        public var receipts: [BusReceipt] = []
 
         public init(
             tenantID: String, serviceID: String, title: String, severity: Severity, dedupKey: String? = nil, actor: String? = nil,
@@ -156,7 +158,9 @@ public final class IncidentEngine: Sendable {
         var known = openKey.flatMap { openKeys[$0] }
         for _ in 0..<8 {
             if let openKey, let id = known {
-                let result = try await act(IncidentEvent(.alert(severity: request.severity), by: request.actor), on: id, tenantID: request.tenantID)
+                let result = try await act(
+                    IncidentEvent(.alert(severity: request.severity), by: request.actor), on: id, tenantID: request.tenantID, receipts: request.receipts
+                )
                 if let record = result.record, record.isOpen { return .deduplicated(record) }
                 // Resolved since (here or on another node): the key opens a new incident.
                 openKeys.forget(openKey, ifStill: id)
@@ -178,7 +182,7 @@ public final class IncidentEngine: Sendable {
                 snapshot: outcome.snapshot, createdAt: now, updatedAt: now
             )
             let planner = core.planner, started = outcome
-            let creation = IncidentStore.Creation(record: record, context: request.context) { numbered in
+            let creation = IncidentStore.Creation(record: record, context: request.context, receipts: request.receipts) { numbered in
                 let plan = planner.plan(for: started.effects, incident: numbered, service: service, now: now)
                 return (plan.noted(in: started), plan.outbox)
             }
@@ -198,9 +202,10 @@ public final class IncidentEngine: Sendable {
         throw EngineError(message: "could not open or find the incident for dedup key '\(request.dedupKey ?? "")'")
     }
 
-    /// Sends a command to an incident; `tenantID` (when given) must be the incident's.
-    public func act(_ event: IncidentEvent, on id: UUID, tenantID: String?) async throws -> IncidentCommandResult {
-        try await directory.actor(for: id).handle(event, tenantID: tenantID)
+    /// Sends a command to an incident; `tenantID` (when given) must be the incident's. `receipts` commit with the
+    /// change the command makes, if it makes one.
+    public func act(_ event: IncidentEvent, on id: UUID, tenantID: String?, receipts: [BusReceipt] = []) async throws -> IncidentCommandResult {
+        try await directory.actor(for: id).handle(event, tenantID: tenantID, receipts: receipts)
     }
 
     public func incident(id: UUID, tenantID: String) async throws -> IncidentRecord? {

@@ -22,7 +22,7 @@ struct BusConnection {
             throw ExitCode(2)
         }
         if let main, let mainClient, url.connectionString == main.connectionString {
-            return BusConnection(bus: PostgresBus(client: mainClient, logger: logger), client: mainClient, ownClient: false)
+            return BusConnection(bus: PostgresBus(client: mainClient, logger: logger, sharesMainDatabase: true), client: mainClient, ownClient: false)
         }
         let client = Database.makeClient(url, logger: logger, maximumConnections: 4)
         return BusConnection(bus: PostgresBus(client: client, logger: logger), client: client, ownClient: true)

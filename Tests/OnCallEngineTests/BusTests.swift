@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OnCallCore
 import OnCallEngine
+import OnCallParsers
 import OnCallStore
 import OnCallTesting
 import PostgresNIO
@@ -111,6 +112,51 @@ struct BusTests {
                                           subject: nil, tenantID: "acme-msp", json: medium)
                     try await SQL.waitUntil(h.url, "SELECT count(*) FROM incidents WHERE dedup_key = 'rmm:alr_91be3d'", equals: 1)
                 }
+            }
+        }
+    }
+
+    /// With the bus in the main database, a message's receipt (handled id, the group's offset) commits in the
+    /// same transaction as the change it causes: once `ingest` returns, the message counts as consumed even if
+    /// the consumer dies before acknowledging it, whether the alert opened, folded into or resolved an incident.
+    @Test func aMessageIsConsumedInTheTransactionOfItsIncident() async throws {
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        try await h.run { engines in
+            try await Self.withBus(h.url) { _, client in
+                let shared = PostgresBus(client: client, logger: TestDatabase.logger, sharesMainDatabase: true)
+                let separate = PostgresBus(client: client, logger: TestDatabase.logger)
+                let group = BusConsumer.group
+                func next(_ id: String, _ action: NormalizedAlert.Action, on bus: PostgresBus) async throws -> (BusDelivery, [AlertOutcome]) {
+                    try await Self.publish(bus, id)
+                    let delivery = try #require(try await Self.poll(bus, group, atLeast: 1).first)
+                    #expect(delivery.id == id)
+                    let alert = NormalizedAlert(action: action, dedupKey: "rmm:disk-c", title: "Disk C: full", severity: .critical, source: "rmm")
+                    let outcomes = try await engines[0].ingest([alert], tenantID: "acme", serviceID: "endpoints", actor: "rmm",
+                                                               receipt: bus.receipt(for: delivery, group: group))
+                    return (delivery, outcomes)
+                }
+
+                // Opens an incident: no acknowledge call follows, as if the consumer died right after the commit.
+                let (opened, first) = try await next("m-open", .trigger, on: shared)
+                #expect(first.first?.deduplicated == false && first.first?.incidentID != nil)
+                #expect(try await shared.handled(messageID: opened.id, group: group))
+                #expect(try await shared.poll(group: group, limit: 10).isEmpty, "the offset moved with the incident")
+
+                // Folds into it (an actor's group commit), then resolves it.
+                let (folded, second) = try await next("m-again", .trigger, on: shared)
+                #expect(second.first?.deduplicated == true)
+                #expect(try await shared.handled(messageID: folded.id, group: group))
+                let (resolved, third) = try await next("m-resolve", .resolve, on: shared)
+                #expect(third.first?.incidentID == first.first?.incidentID)
+                #expect(try await shared.handled(messageID: resolved.id, group: group))
+                #expect(try await shared.poll(group: group, limit: 10).isEmpty)
+
+                // A bus in another database has no receipt: the consumer's acknowledgement is what moves it.
+                let (elsewhere, _) = try await next("m-separate", .trigger, on: separate)
+                #expect(try await separate.handled(messageID: elsewhere.id, group: group) == false)
+                #expect(try await separate.poll(group: group, limit: 10).map(\.id) == ["m-separate"])
+                try await separate.acknowledge(elsewhere, group: group)
+                #expect(try await separate.poll(group: group, limit: 10).isEmpty)
             }
         }
     }

@@ -12,6 +12,9 @@ public protocol MessageBus: Sendable {
     func poll(group: String, limit: Int) async throws -> [BusDelivery]
     /// Moves `group`'s offset past `delivery` and records its id as handled.
     func acknowledge(_ delivery: BusDelivery, group: String) async throws
+    /// What to commit with the incident change a delivery causes, so the two commit together: only when the
+    /// transport lives in the main database (nil otherwise: the consumer acknowledges after the change).
+    func receipt(for delivery: BusDelivery, group: String) -> BusReceipt?
     /// Whether `group` already handled the message with this id (a redelivery after a crash).
     func handled(messageID: String, group: String) async throws -> Bool
     /// Calls `published` whenever a message may have been published (a hint; runs until cancelled or the

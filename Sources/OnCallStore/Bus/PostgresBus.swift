@@ -14,10 +14,17 @@ public struct PostgresBus: MessageBus {
 
     public let client: PostgresClient
     public let logger: Logger
+    /// The bus tables are in the main database: a consumer's progress can commit with the incident.
+    public let sharesMainDatabase: Bool
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, sharesMainDatabase: Bool = false) {
         self.client = client
         self.logger = logger
+        self.sharesMainDatabase = sharesMainDatabase
+    }
+
+    public func receipt(for delivery: BusDelivery, group: String) -> BusReceipt? {
+        sharesMainDatabase ? BusReceipt(group: group, messageID: delivery.id, position: delivery.position) : nil
     }
 
     public func prepare() async throws {
@@ -97,21 +104,8 @@ public struct PostgresBus: MessageBus {
     }
 
     public func acknowledge(_ delivery: BusDelivery, group: String) async throws {
-        let parts = delivery.position.split(separator: ":")
-        guard parts.count == 2, let seq = Int64(parts[1]) else { return }
-        let xid = String(parts[0])
-        try await client.withTransaction(logger: logger) { tx in
-            try await tx.query(
-                """
-                INSERT INTO bus_offsets (consumer_group, xid, seq) VALUES (\(group), \(xid)::xid8, \(seq))
-                ON CONFLICT (consumer_group) DO UPDATE SET xid = excluded.xid, seq = excluded.seq, updated_at = now()
-                WHERE (bus_offsets.xid, bus_offsets.seq) < (excluded.xid, excluded.seq)
-                """,
-                logger: logger
-            )
-            try await tx.query(
-                "INSERT INTO bus_handled (consumer_group, message_id) VALUES (\(group), \(delivery.id)) ON CONFLICT DO NOTHING", logger: logger
-            )
+        try await client.withConnection { connection in
+            try await BusReceipt.write(BusReceipt(group: group, messageID: delivery.id, position: delivery.position), on: connection, logger: logger)
         }
     }
 

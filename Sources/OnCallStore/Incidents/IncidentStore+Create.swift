@@ -11,10 +11,16 @@ extension IncidentStore {
         /// The outcome and outbox rows, given the record with its number (payloads carry it). Called inside the
         /// transaction: pure and quick.
         public var plan: @Sendable (IncidentRecord) -> (WorkflowOutcome, [OutboxDraft])
+        /// Bus messages this creation handles: committed with it (only if it is written).
+        public var receipts: [BusReceipt]
 
-        public init(record: IncidentRecord, context: IncidentContext = IncidentContext(), plan: @escaping @Sendable (IncidentRecord) -> (WorkflowOutcome, [OutboxDraft])) {
+        public init(
+            record: IncidentRecord, context: IncidentContext = IncidentContext(), receipts: [BusReceipt] = [],
+            plan: @escaping @Sendable (IncidentRecord) -> (WorkflowOutcome, [OutboxDraft])
+        ) {
             self.record = record
             self.context = context
+            self.receipts = receipts
             self.plan = plan
         }
     }
@@ -63,6 +69,7 @@ extension IncidentStore {
                 let numbers = try await Self.insert(records, contexts: contexts, on: tx, logger: logger)
                 var created: [Int: (IncidentRecord, [OutboxDraft])] = [:]
                 var changes: [LockedChange] = []
+                var receipts: [BusReceipt] = []
                 for (position, index) in attempts.enumerated() {
                     guard let number = numbers[records[position].id] else { continue }
                     var record = records[position]
@@ -70,8 +77,10 @@ extension IncidentStore {
                     let (outcome, outbox) = items[index].plan(record)
                     changes.append(LockedChange(record: record, outcome: outcome, outbox: outbox, cancelPages: false))
                     created[index] = (record, outbox)
+                    receipts += items[index].receipts
                 }
                 try await Self.writeNew(try ChangeRows(changes), on: tx, logger: logger)
+                try await BusReceipt.write(receipts, on: tx, logger: logger)
                 return created
             }
             return items.indices.map { index in created[index].map { .created($0.0, $0.1) } ?? .duplicate }

@@ -87,9 +87,12 @@ public struct IncidentStore: Sendable {
     public struct BatchItem: Sendable {
         public var change: LockedChange
         public var expectedVersion: Int64
-        public init(change: LockedChange, expectedVersion: Int64) {
+        /// Bus messages this change handles: committed with it (only if it is written).
+        public var receipts: [BusReceipt]
+        public init(change: LockedChange, expectedVersion: Int64, receipts: [BusReceipt] = []) {
             self.change = change
             self.expectedVersion = expectedVersion
+            self.receipts = receipts
         }
     }
 
@@ -120,7 +123,9 @@ public struct IncidentStore: Sendable {
             )
             var written = Set<UUID>()
             for try await id in rows.decode(UUID.self) { written.insert(id) }
-            try await Self.write(items.map(\.change).filter { written.contains($0.record.id) }, on: tx, logger: logger)
+            let writtenItems = items.filter { written.contains($0.change.record.id) }
+            try await Self.write(writtenItems.map(\.change), on: tx, logger: logger)
+            try await BusReceipt.write(writtenItems.flatMap(\.receipts), on: tx, logger: logger)
             return written
         }
         return records.map { written.contains($0.id) }
@@ -156,7 +161,7 @@ public struct IncidentStore: Sendable {
     /// lets `decide` (pure, synchronous) compute the change from that fresh row, and writes it in the same
     /// transaction, so it cannot conflict. Returns the row before and, when `decide` changed it, after.
     public func withLockedIncident(
-        id: UUID, tenantID: String, _ decide: @Sendable (IncidentRecord) throws -> LockedChange?
+        id: UUID, tenantID: String, receipts: [BusReceipt] = [], _ decide: @Sendable (IncidentRecord) throws -> LockedChange?
     ) async throws -> (before: IncidentRecord, after: IncidentRecord?)? {
         try await client.withTransaction(logger: logger) { tx -> (before: IncidentRecord, after: IncidentRecord?)? in
             let rows = try await tx.query("SELECT \(unescaped: Self.columns) FROM incidents \(unescaped: SnapshotColumns.timersJoin) WHERE tenant_id = \(tenantID) AND id = \(id) FOR UPDATE OF incidents", logger: logger)
@@ -177,6 +182,7 @@ public struct IncidentStore: Sendable {
                 logger: logger
             )
             try await Self.write([change], on: tx, logger: logger)
+            try await BusReceipt.write(receipts, on: tx, logger: logger)
             var after = r
             after.version = current.version + 1
             return (current, after)
