@@ -128,11 +128,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fake peers (PSA, webhook receivers, …) as real HTTP servers: used by the tests and by `oncall dev fakes`.
+        .target(
+            name: "OnCallFakes",
+            dependencies: [
+                "OnCallCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Shared by the test targets: a database per suite on the embedded cluster, clients for both protocols.
         .target(
             name: "OnCallTesting",
             dependencies: [
-                "OnCallStore",
+                "OnCallStore", "OnCallFakes",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -175,7 +175,7 @@ final class EngineCore: Sendable {
                 next.resolvedAt = now
                 next.resolvedBy = event.actor
             }
-            let plan = planner.plan(for: outcome.effects, incident: next, service: service, now: now)
+            let plan = planner.plan(for: outcome.effects, incident: next, service: service, now: now, by: event.actor)
             return .change(.init(record: next, outcome: plan.noted(in: outcome), outbox: plan.outbox, cancelPages: outcome.effects.contains(.cancelPages)))
         }
     }

@@ -30,8 +30,9 @@ public struct OutboxPlanner: Sendable {
         }
     }
 
-    public func plan(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp) -> Plan {
-        let all = drafts(for: effects, incident: incident, service: service, now: now)
+    /// - Parameter actor: who caused the transition (a note's author in the PSA).
+    public func plan(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp, by actor: String? = nil) -> Plan {
+        let all = drafts(for: effects, incident: incident, service: service, now: now, by: actor)
         var plan = Plan(outbox: [], skipped: [])
         for draft in all {
             if canDeliver(draft.kind) {
@@ -72,7 +73,7 @@ public struct OutboxPlanner: Sendable {
         }
     }
 
-    public func drafts(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp) -> [OutboxDraft] {
+    public func drafts(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp, by actor: String? = nil) -> [OutboxDraft] {
         var drafts: [OutboxDraft] = []
         let sequence = incident.snapshot.sequence
         func add(channel: String, kind: String, payload: [String: JSONValue], notBefore: Timestamp? = nil) {
@@ -99,7 +100,14 @@ public struct OutboxPlanner: Sendable {
                 add(channel: "hub", kind: "publish", payload: ["type": .string(event.rawValue), "incident": .object(summary(incident))])
             case .psa(let operation, let note):
                 var payload: [String: JSONValue] = ["operation": .string(operation.rawValue), "incident": .object(summary(incident))]
-                if let note { payload["note"] = .string(note) }
+                if let note {
+                    payload["note"] = .string(note)
+                    if let actor { payload["note_by"] = .string(actor) }
+                }
+                if let by = incident.acknowledgedBy { payload["acknowledged_by"] = .string(by) }
+                if let at = incident.acknowledgedAt { payload["acknowledged_at"] = .string(at.date.formatted(.iso8601)) }
+                if let by = incident.resolvedBy { payload["resolved_by"] = .string(by) }
+                if let at = incident.resolvedAt { payload["resolved_at"] = .string(at.date.formatted(.iso8601)) }
                 add(channel: "psa", kind: "psa.\(operation.rawValue)", payload: payload)
             case .cancelPages:
                 continue  // done in the commit itself
@@ -119,49 +127,10 @@ public struct OutboxPlanner: Sendable {
             "service_id": .string(incident.serviceID),
             "state": .string(incident.state),
         ]
-        if let publicURL { summary["acknowledge_url"] = .string("\(publicURL)/api/incidents/\(id)/acknowledge") }
-        return summary
-    }
-}
-
-/// A small JSON value for payloads built in code (sorted keys, so payloads are byte-for-byte stable).
-public enum JSONValue: Sendable, Equatable {
-    case string(String)
-    case int(Int)
-    case bool(Bool)
-    case null
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    public var text: String {
-        var out = ""
-        write(into: &out)
-        return out
-    }
-
-    /// Appends the compact JSON text (one buffer for the whole value, not a string per member).
-    public func write(into out: inout String) {
-        switch self {
-        case .string(let s): JSONText.quote(s, into: &out)
-        case .int(let i): out += String(i)
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
-        case .array(let items):
-            out += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
-                item.write(into: &out)
-            }
-            out += "]"
-        case .object(let fields):
-            out += "{"
-            for (index, key) in fields.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
-                JSONText.quote(key, into: &out)
-                out += ":"
-                fields[key]!.write(into: &out)
-            }
-            out += "}"
+        if let publicURL {
+            summary["url"] = .string("\(publicURL)/api/incidents/\(id)")
+            summary["acknowledge_url"] = .string("\(publicURL)/api/incidents/\(id)/acknowledge")
         }
+        return summary
     }
 }

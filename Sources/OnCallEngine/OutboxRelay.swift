@@ -57,7 +57,7 @@ struct OutboxRelay: ServiceLifecycle.Service {
         if let deliverer = engine.deliverer(for: claim.kind) {
             result = await deliverer.deliver(Delivery(
                 tenantID: claim.tenantID, kind: claim.kind, channel: claim.channel, payload: claim.payload,
-                idempotencyKey: claim.idempotencyKey, attempt: claim.attempts
+                idempotencyKey: claim.idempotencyKey, attempt: claim.attempts, psaTicketID: claim.psaTicketID
             ))
         } else {
             result = .skipped(reason: "nothing delivers '\(claim.kind)' on this node (integration not configured)")
@@ -65,9 +65,10 @@ struct OutboxRelay: ServiceLifecycle.Service {
         var detail = ["kind": claim.kind, "channel": claim.channel, "attempts": String(claim.attempts)]
         do {
             switch result {
-            case .delivered(let outcome):
+            case .delivered(let outcome, let ticket):
                 detail["result"] = outcome
-                return OutboxQueue.Finished(claim: claim, journalKind: "\(family).delivered", detail: detail)
+                if let ticket { detail["ticket"] = ticket }
+                return OutboxQueue.Finished(claim: claim, journalKind: "\(family).delivered", detail: detail, psaTicketID: ticket)
             case .skipped(let reason):
                 detail["reason"] = reason
                 return OutboxQueue.Finished(claim: claim, journalKind: "\(family).skipped", detail: detail)

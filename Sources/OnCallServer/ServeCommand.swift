@@ -52,10 +52,14 @@ struct ServeCommand: AsyncParsableCommand {
         let client = Database.makeClient(database.url, logger: logger)
         var settings = IncidentEngine.Settings(node: configuration.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(getpid())", publicURL: configuration.publicURL)
         settings.lease = configuration.claimLease
+        // What leaves through the outbox: a kind with no deliverer (the PSA not configured) is recorded in the
+        // timeline as skipped, with the reason, instead of being queued.
+        var deliverers: [String: any OutboxDeliverer] = ["page.webhook": WebhookPageDeliverer()]
+        if let psa = configuration.psa { deliverers["psa"] = PSADeliverer(peer: psa) }
         let engine = IncidentEngine(
             client: client,
             workflows: workflows,
-            deliverers: ["page.webhook": WebhookPageDeliverer()],
+            deliverers: deliverers,
             settings: settings,
             logger: logger
         )

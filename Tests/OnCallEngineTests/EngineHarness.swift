@@ -33,6 +33,7 @@ struct EngineHarness {
 
     /// Runs `nodes` engines, each with its own client and services, for the duration of `body`.
     func run(nodes: Int = 1, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, base: .milliseconds(200), cap: .seconds(1)),
+             deliverers extra: [String: any OutboxDeliverer] = [:],
              _ body: @Sendable ([IncidentEngine]) async throws -> Void) async throws {
         var engines: [IncidentEngine] = []
         var services: [any ServiceLifecycle.Service] = []
@@ -41,7 +42,7 @@ struct EngineHarness {
             var settings = IncidentEngine.Settings(node: "node-\(index)", publicURL: "http://oncall.test")
             settings.retry = retry
             settings.lease = .seconds(5)
-            let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: ["page.webhook": WebhookPageDeliverer()], settings: settings, logger: TestDatabase.logger)
+            let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: ["page.webhook": WebhookPageDeliverer()].merging(extra) { $1 }, settings: settings, logger: TestDatabase.logger)
             engines.append(engine)
             services.append(client)
             services.append(contentsOf: engine.services)

@@ -40,6 +40,8 @@ struct IncidentDTO: Codable, ResponseEncodable {
     var device: String?
     var links: [[String: String]]?
     var details: [String: String]?
+    /// The PSA ticket opened on acknowledgement (docs/psa.md), once the PSA made it.
+    var psa_ticket_id: String?
     var timeline: [Entry]?
 
     init(_ record: IncidentRecord, timeline: [JournalRecord]? = nil, context: IncidentContext? = nil) {
@@ -71,6 +73,7 @@ struct IncidentDTO: Codable, ResponseEncodable {
         device = context?.device
         links = context?.links.flatMap { try? JSONDecoder().decode([[String: String]].self, from: Data($0.utf8)) }
         details = context?.details.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
+        psa_ticket_id = context?.psaTicketID
     }
 }
 

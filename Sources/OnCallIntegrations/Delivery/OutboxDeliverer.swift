@@ -9,21 +9,25 @@ public struct Delivery: Sendable, Equatable {
     public var idempotencyKey: String
     /// 1 for the first attempt.
     public var attempt: Int
+    /// The incident's PSA ticket, once one was created (notes and the resolution go to it).
+    public var psaTicketID: String?
 
-    public init(tenantID: String, kind: String, channel: String, payload: String, idempotencyKey: String, attempt: Int) {
+    public init(tenantID: String, kind: String, channel: String, payload: String, idempotencyKey: String, attempt: Int, psaTicketID: String? = nil) {
         self.tenantID = tenantID
         self.kind = kind
         self.channel = channel
         self.payload = payload
         self.idempotencyKey = idempotencyKey
         self.attempt = attempt
+        self.psaTicketID = psaTicketID
     }
 }
 
 /// What an attempt achieved.
 public enum DeliveryResult: Sendable, Equatable {
-    /// The peer has it; `detail` goes to the timeline (for example "HTTP 202").
-    case delivered(detail: String)
+    /// The peer has it; `detail` goes to the timeline (for example "HTTP 202"). A PSA ticket created by the call
+    /// is stored on the incident with the delivery.
+    case delivered(detail: String, psaTicketID: String? = nil)
     /// Worth trying again; `after` overrides the back-off (a `Retry-After`).
     case retry(error: String, after: Duration?)
     /// Trying again cannot help (the peer refused the request itself): a dead letter at once.

@@ -59,11 +59,13 @@ public struct IncidentStore: Sendable {
     /// What the incident is about beyond its title (the API's view; actors never load it).
     public func context(tenantID: String, incidentID: UUID) async throws -> IncidentContext? {
         let rows = try await client.query(
-            "SELECT source, description, device, links::text, details::text FROM incidents WHERE tenant_id = \(tenantID) AND id = \(incidentID)",
+            "SELECT source, description, device, links::text, details::text, psa_ticket_id FROM incidents WHERE tenant_id = \(tenantID) AND id = \(incidentID)",
             logger: logger
         )
-        for try await (source, description, device, links, details) in rows.decode((String?, String?, String?, String?, String?).self) {
-            return IncidentContext(source: source, description: description, device: device, links: links, details: details)
+        for try await (source, description, device, links, details, ticket) in rows.decode((String?, String?, String?, String?, String?, String?).self) {
+            var context = IncidentContext(source: source, description: description, device: device, links: links, details: details)
+            context.psaTicketID = ticket
+            return context
         }
         return nil
     }

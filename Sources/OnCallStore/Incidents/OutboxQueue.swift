@@ -15,6 +15,8 @@ public struct OutboxQueue: Sendable {
         public var idempotencyKey: String
         /// Including this one.
         public var attempts: Int
+        /// The incident's PSA ticket, if one was created.
+        public var psaTicketID: String?
     }
 
     public let client: PostgresClient
@@ -45,13 +47,18 @@ public struct OutboxQueue: Sendable {
                 FOR UPDATE OF o SKIP LOCKED
             ))
             RETURNING outbox.tenant_id, outbox.id, outbox.incident_id, outbox.channel, outbox.kind, outbox.payload::text,
-                      outbox.idempotency_key, outbox.attempts
+                      outbox.idempotency_key, outbox.attempts,
+                      (SELECT i.psa_ticket_id FROM incidents i WHERE i.tenant_id = outbox.tenant_id AND i.id = outbox.incident_id)
             """,
             logger: logger
         )
         var claims: [Claim] = []
-        for try await (tenant, id, incident, channel, kind, payload, key, attempts) in rows.decode((String, Int64, UUID, String, String, String, String, Int32).self) {
-            claims.append(Claim(tenantID: tenant, id: id, incidentID: incident, channel: channel, kind: kind, payload: payload, idempotencyKey: key, attempts: Int(attempts)))
+        for try await (tenant, id, incident, channel, kind, payload, key, attempts, ticket)
+            in rows.decode((String, Int64, UUID, String, String, String, String, Int32, String?).self) {
+            claims.append(Claim(
+                tenantID: tenant, id: id, incidentID: incident, channel: channel, kind: kind, payload: payload, idempotencyKey: key,
+                attempts: Int(attempts), psaTicketID: ticket
+            ))
         }
         return claims.sorted { $0.id < $1.id }
     }
@@ -61,10 +68,13 @@ public struct OutboxQueue: Sendable {
         public var claim: Claim
         public var journalKind: String
         public var detail: [String: String]
-        public init(claim: Claim, journalKind: String, detail: [String: String]) {
+        /// A PSA ticket the delivery created: stored on the incident (its first one stays).
+        public var psaTicketID: String?
+        public init(claim: Claim, journalKind: String, detail: [String: String], psaTicketID: String? = nil) {
             self.claim = claim
             self.journalKind = journalKind
             self.detail = detail
+            self.psaTicketID = psaTicketID
         }
     }
 
@@ -97,6 +107,18 @@ public struct OutboxQueue: Sendable {
                 """,
                 logger: logger
             )
+            let tickets = finished.filter { $0.psaTicketID != nil }
+            if !tickets.isEmpty {
+                try await tx.query(
+                    """
+                    UPDATE incidents i SET psa_ticket_id = t.ticket
+                    FROM unnest(\(tickets.map(\.claim.tenantID))::text[], \(tickets.map(\.claim.incidentID))::uuid[], \(tickets.map { $0.psaTicketID! })::text[])
+                         AS t(tenant_id, incident_id, ticket)
+                    WHERE i.tenant_id = t.tenant_id AND i.id = t.incident_id AND i.psa_ticket_id IS NULL
+                    """,
+                    logger: logger
+                )
+            }
         }
     }
 

@@ -59,6 +59,8 @@ public struct IncidentContext: Sendable, Equatable {
     public var links: String?
     /// JSON text: `{"name":"text"}`.
     public var details: String?
+    /// The PSA's ticket, once its creation was delivered (never written with a new incident).
+    public var psaTicketID: String?
 
     public init(source: String? = nil, description: String? = nil, device: String? = nil, links: String? = nil, details: String? = nil) {
         self.source = source

@@ -2,10 +2,12 @@ public import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import OnCallStore
+import Synchronization
 
-/// A real HTTP/1.1 server on a random local port that records every request and answers as told:
-/// the fake for webhook receivers (and later the PSA, the Hub, Slack, Teams, the SMS API).
+/// A real HTTP/1.1 server on a random local port that records every request and answers as told: the base
+/// of every fake peer (webhook receivers, the PSA, and later the Hub, Slack, Teams, the SMS API). Answers come
+/// from the queue first (to make a peer fail for a while), then from `respond` (a fake's own behaviour), then
+/// the standing answer.
 public final class RecordingHTTPServer: Sendable {
     public struct Received: Sendable {
         public var method: String
@@ -39,14 +41,24 @@ public final class RecordingHTTPServer: Sendable {
         /// Answers used in order before falling back to `standing`.
         var queued: [Answer] = []
         var standing = Answer()
+        var respond: (@Sendable (Received) -> Answer)?
     }
 
-    private let state = LockedBox(State())
+    /// The state, shared with the channel handlers.
+    fileprivate final class StateBox: Sendable {
+        private let mutex: Mutex<State>
+        init(_ state: State) { mutex = Mutex(state) }
+        func withLock<R>(_ body: (inout State) -> R) -> R { mutex.withLock { body(&$0) } }
+    }
+
+    private let state = StateBox(State())
     private let channel: any Channel
     public let port: Int
 
-    public init() async throws {
+    /// - Parameter respond: how the fake answers a request the queue does not (nil: the standing answer).
+    public init(port requestedPort: Int = 0, respond: (@Sendable (Received) -> Answer)? = nil) async throws {
         let box = state
+        box.withLock { $0.respond = respond }
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -55,7 +67,7 @@ public final class RecordingHTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(RecordingHandler(state: box))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: requestedPort).get()
         port = channel.localAddress?.port ?? 0
     }
 
@@ -82,29 +94,31 @@ public final class RecordingHTTPServer: Sendable {
             if matching.count >= count { return matching }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestSupportError("expected \(count) requests to \(prefix), got \(received(path: prefix).count) within \(timeout)")
+        throw FakeServerError("expected \(count) requests to \(prefix), got \(received(path: prefix).count) within \(timeout)")
     }
 
     public func close() async {
         try? await channel.close()
     }
 
-    fileprivate static func take(_ state: LockedBox<State>, _ request: Received) -> Answer {
-        state.withLock { state in
+    fileprivate static func take(_ state: StateBox, _ request: Received) -> Answer {
+        let (queued, respond, standing) = state.withLock { state -> (Answer?, (@Sendable (Received) -> Answer)?, Answer) in
             state.received.append(request)
-            return state.queued.isEmpty ? state.standing : state.queued.removeFirst()
+            return (state.queued.isEmpty ? nil : state.queued.removeFirst(), state.respond, state.standing)
         }
+        if let queued { return queued }
+        return respond?(request) ?? standing
     }
 
     private final class RecordingHandler: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
 
-        private let state: LockedBox<State>
+        private let state: StateBox
         private var head: HTTPRequestHead?
         private var body: [UInt8] = []
 
-        init(state: LockedBox<State>) {
+        init(state: StateBox) {
             self.state = state
         }
 
@@ -144,4 +158,9 @@ public final class RecordingHTTPServer: Sendable {
             }
         }
     }
+}
+
+public struct FakeServerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

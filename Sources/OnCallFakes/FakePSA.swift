@@ -1,0 +1,89 @@
+public import Foundation
+import Synchronization
+
+/// The PSA of docs/psa.md as a real HTTP server: tickets, notes and resolutions, each call checked for
+/// `X-Service-Key` and deduplicated on `Idempotency-Key` (a repeated key is answered as the first time and
+/// changes nothing). Make it fail for a while with `server.queue(...)`.
+public final class FakePSA: Sendable {
+    public struct Ticket: Sendable, Equatable {
+        public var id: String
+        public var externalRef: String
+        public var tenantID: String
+        public var title: String
+        public var notes: [String]
+        public var status: String
+        public var resolution: String?
+    }
+
+    struct State {
+        var tickets: [Ticket] = []
+        var answered: [String: RecordingHTTPServer.Answer] = [:]
+        var notes = 0
+    }
+
+    final class Box: Sendable {
+        let mutex = Mutex(State())
+    }
+
+    public let server: RecordingHTTPServer
+    public let serviceKey: String
+    private let state: Box
+
+    public init(serviceKey: String = "psa-service-key", port: Int = 0) async throws {
+        let state = Box()
+        self.state = state
+        self.serviceKey = serviceKey
+        server = try await RecordingHTTPServer(port: port) { request in
+            Self.respond(to: request, key: serviceKey, state: state)
+        }
+    }
+
+    /// `PSA_API_URL` for this fake.
+    public var url: String { server.url("") }
+
+    /// Tickets made so far, oldest first.
+    public var tickets: [Ticket] { state.mutex.withLock { $0.tickets } }
+
+    public func close() async { await server.close() }
+
+    static func respond(to request: RecordingHTTPServer.Received, key: String, state: Box) -> RecordingHTTPServer.Answer {
+        guard request.header("X-Service-Key") == key else { return .init(status: 401, body: #"{"error":"wrong or missing X-Service-Key"}"#) }
+        guard let idempotencyKey = request.header("Idempotency-Key"), !idempotencyKey.isEmpty else {
+            return .init(status: 400, body: #"{"error":"Idempotency-Key is required"}"#)
+        }
+        let body = request.json() ?? [:]
+        let path = request.path.split(separator: "?").first.map(String.init) ?? request.path
+        let parts = path.split(separator: "/").map(String.init)
+        return state.mutex.withLock { state in
+            if let earlier = state.answered[idempotencyKey] { return earlier }
+            let answer: RecordingHTTPServer.Answer
+            switch (request.method, parts.count) {
+            case ("POST", 1) where parts[0] == "tickets":
+                guard let ref = body["external_ref"] as? String, let title = body["title"] as? String else {
+                    return .init(status: 422, body: #"{"error":"external_ref and title are required"}"#)
+                }
+                if let existing = state.tickets.first(where: { $0.externalRef == ref }) {
+                    answer = .init(status: 409, body: #"{"id":"\#(existing.id)","error":"a ticket with this external_ref exists"}"#)
+                } else {
+                    let id = "T-\(1001 + state.tickets.count)"
+                    state.tickets.append(Ticket(id: id, externalRef: ref, tenantID: body["tenant_id"] as? String ?? "", title: title, notes: [], status: "open"))
+                    answer = .init(status: 201, body: #"{"id":"\#(id)","status":"open"}"#)
+                }
+            case ("POST", 3) where parts[0] == "tickets" && parts[2] == "notes":
+                guard let index = state.tickets.firstIndex(where: { $0.id == parts[1] }) else { return .init(status: 404, body: #"{"error":"no such ticket"}"#) }
+                state.tickets[index].notes.append(body["text"] as? String ?? "")
+                state.notes += 1
+                answer = .init(status: 201, body: #"{"id":"N-\#(state.notes)"}"#)
+            case ("PATCH", 2) where parts[0] == "tickets":
+                guard let index = state.tickets.firstIndex(where: { $0.id == parts[1] }) else { return .init(status: 404, body: #"{"error":"no such ticket"}"#) }
+                if let status = body["status"] as? String { state.tickets[index].status = status }
+                if let resolution = body["resolution"] as? String { state.tickets[index].resolution = resolution }
+                answer = .init(status: 200, body: #"{"id":"\#(parts[1])","status":"\#(state.tickets[index].status)"}"#)
+            default:
+                return .init(status: 404, body: #"{"error":"no such endpoint"}"#)
+            }
+            state.answered[idempotencyKey] = answer
+            return answer
+        }
+    }
+}

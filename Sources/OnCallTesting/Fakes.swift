@@ -1,0 +1,2 @@
+// The fake peers are the tests' too.
+@_exported public import OnCallFakes
