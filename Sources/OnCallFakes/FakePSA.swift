@@ -19,6 +19,8 @@ public final class FakePSA: Sendable {
         var tickets: [Ticket] = []
         var answered: [String: RecordingHTTPServer.Answer] = [:]
         var notes = 0
+        /// Answers still to hold back (the call is applied at once, the answer comes late).
+        var slow: [Duration] = []
     }
 
     final class Box: Sendable {
@@ -45,6 +47,11 @@ public final class FakePSA: Sendable {
     public var tickets: [Ticket] { state.mutex.withLock { $0.tickets } }
 
     public func close() async { await server.close() }
+
+    /// Applies the next `times` calls at once but answers each only after `delay` (to lose an answer in a crash).
+    public func answerSlowly(_ delay: Duration, times: Int = 1) {
+        state.mutex.withLock { $0.slow += Array(repeating: delay, count: times) }
+    }
 
     static func respond(to request: RecordingHTTPServer.Received, key: String, state: Box) -> RecordingHTTPServer.Answer {
         guard request.header("X-Service-Key") == key else { return .init(status: 401, body: #"{"error":"wrong or missing X-Service-Key"}"#) }
@@ -83,6 +90,11 @@ public final class FakePSA: Sendable {
                 return .init(status: 404, body: #"{"error":"no such endpoint"}"#)
             }
             state.answered[idempotencyKey] = answer
+            if !state.slow.isEmpty {
+                var late = answer
+                late.delay = state.slow.removeFirst()
+                return late
+            }
             return answer
         }
     }

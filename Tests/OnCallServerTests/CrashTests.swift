@@ -98,6 +98,46 @@ struct CrashTests {
         #expect(try await second.waitForExit() == 0)
     }
 
+    /// The PSA makes the ticket, but the node dies before it hears so: after a restart the creation is sent
+    /// again with the same Idempotency-Key, the PSA answers with the ticket it made, and there is one ticket.
+    @Test func killedAfterThePSAMadeTheTicketLeavesOneTicket() async throws {
+        let url = try await TestDatabase.migrated()
+        let receiver = try await RecordingHTTPServer()
+        let psa = try await FakePSA()
+        psa.answerSlowly(.seconds(30))
+        var seed = Seed()
+        seed.technicians = ["alice": receiver.url("/pages/alice")]
+        seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])]
+        try await seed.write(to: url)
+        var environment = Self.environment(url, receiver: receiver, node: "a")
+        environment["PSA_API_URL"] = psa.url
+        environment["PSA_SERVICE_KEY"] = psa.serviceKey
+
+        let first = try ServerProcess(["serve"], environment: environment)
+        defer { first.terminate() }
+        let port = try await first.listeningPort()
+        let incident = try await Self.open(port)
+        #expect(try await Self.api(port, "POST", "/api/incidents/\(incident)/acknowledge", technician: "alice").status == 200)
+        let accepted = try await psa.server.waitFor(1, path: "/tickets")[0]
+        #expect(psa.tickets.count == 1)
+        first.signal(SIGKILL)
+        try await first.waitForExit()
+
+        environment["ONCALL_NODE_NAME"] = "b"
+        let second = try ServerProcess(["serve"], environment: environment)
+        defer { second.terminate() }
+        let secondPort = try await second.listeningPort()
+        try await SQL.waitUntil(url, "SELECT count(*)::int FROM incidents WHERE id = '\(incident)' AND psa_ticket_id = 'T-1001'", equals: 1, timeout: .seconds(30))
+        let calls = psa.server.received(path: "/tickets")
+        #expect(calls.count == 2 && calls[1].header("Idempotency-Key") == accepted.header("Idempotency-Key"))
+        #expect(psa.tickets.count == 1, "one ticket: \(psa.tickets)")
+        let shown = try await Self.api(secondPort, "GET", "/api/incidents/\(incident)")
+        #expect(try shown.json()["psa_ticket_id"] as? String == "T-1001")
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+        await psa.close()
+    }
+
     @Test func twoNodesFireEachTimerOnceAndAgreeOnAConcurrentAcknowledge() async throws {
         let url = try await TestDatabase.migrated()
         let receiver = try await RecordingHTTPServer()
