@@ -76,11 +76,12 @@ public struct OutboxPlanner: Sendable {
     public func drafts(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp, by actor: String? = nil) -> [OutboxDraft] {
         var drafts: [OutboxDraft] = []
         let sequence = incident.snapshot.sequence
-        func add(channel: String, kind: String, payload: [String: JSONValue], notBefore: Timestamp? = nil) {
+        // The row's key (incident, sequence, position) is also a published event's id.
+        func add(channel: String, kind: String, notBefore: Timestamp? = nil, payload: (_ key: String) -> [String: JSONValue]) {
             let position = drafts.count + 1
+            let key = "\(incident.id.uuidString.lowercased()):\(sequence):\(position)"
             drafts.append(OutboxDraft(
-                position: position, channel: channel, kind: kind, payload: JSONValue.object(payload).text,
-                idempotencyKey: "\(incident.id.uuidString.lowercased()):\(sequence):\(position)", notBefore: notBefore ?? now
+                position: position, channel: channel, kind: kind, payload: JSONValue.object(payload(key)).text, idempotencyKey: key, notBefore: notBefore ?? now
             ))
         }
         for effect in effects {
@@ -93,11 +94,11 @@ public struct OutboxPlanner: Sendable {
                         payload["round"] = .int(round)
                         payload["technician"] = .object(["id": .string(technician.id), "name": .string(technician.name)])
                         payload["contact_method"] = .object(["id": .string(method.id), "type": .string(method.type.rawValue), "address": .string(method.address)])
-                        add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", payload: payload, notBefore: now + delay)
+                        add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", notBefore: now + delay) { _ in payload }
                     }
                 }
             case .publish(let event):
-                add(channel: "hub", kind: "publish", payload: ["type": .string(event.rawValue), "incident": .object(summary(incident))])
+                add(channel: "hub", kind: "publish") { key in IncidentEvents.envelope(event, id: key, incident: incident, at: now, publicURL: publicURL) }
             case .psa(let operation, let note):
                 var payload: [String: JSONValue] = ["operation": .string(operation.rawValue), "incident": .object(summary(incident))]
                 if let note {
@@ -105,10 +106,10 @@ public struct OutboxPlanner: Sendable {
                     if let actor { payload["note_by"] = .string(actor) }
                 }
                 if let by = incident.acknowledgedBy { payload["acknowledged_by"] = .string(by) }
-                if let at = incident.acknowledgedAt { payload["acknowledged_at"] = .string(at.date.formatted(.iso8601)) }
+                if let at = incident.acknowledgedAt { payload["acknowledged_at"] = .string(at.iso8601) }
                 if let by = incident.resolvedBy { payload["resolved_by"] = .string(by) }
-                if let at = incident.resolvedAt { payload["resolved_at"] = .string(at.date.formatted(.iso8601)) }
-                add(channel: "psa", kind: "psa.\(operation.rawValue)", payload: payload)
+                if let at = incident.resolvedAt { payload["resolved_at"] = .string(at.iso8601) }
+                add(channel: "psa", kind: "psa.\(operation.rawValue)") { _ in payload }
             case .cancelPages:
                 continue  // done in the commit itself
             }

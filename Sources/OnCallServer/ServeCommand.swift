@@ -56,6 +56,10 @@ struct ServeCommand: AsyncParsableCommand {
         // timeline as skipped, with the reason, instead of being queued.
         var deliverers: [String: any OutboxDeliverer] = ["page.webhook": WebhookPageDeliverer()]
         if let psa = configuration.psa { deliverers["psa"] = PSADeliverer(peer: psa) }
+        // The bus (its own client unless it is the main database) carries lifecycle events out and RMM, Security
+        // and Backups messages in.
+        let bus = try BusConnection.open(configuration, main: database.url, mainClient: client, logger: logger)
+        if let bus { deliverers["publish"] = BusPublishDeliverer(bus: bus.bus) }
         let engine = IncidentEngine(
             client: client,
             workflows: workflows,
@@ -79,9 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
             domain: domain, auth: auth, engine: engine,
             publicURL: configuration.externalURL, workflows: Set(workflows.workflows.keys), clock: clock
         )
-        // The bus: its own client unless it is the main database.
         var busServices: [any ServiceLifecycle.Service] = []
-        if let bus = try BusConnection.open(configuration, main: database.url, mainClient: client, logger: logger) {
+        if let bus {
             if bus.ownClient { busServices.append(bus.client) }
             busServices.append(BusConsumer(engine: engine, bus: bus.bus, domain: domain, alertLog: alertLog))
         }

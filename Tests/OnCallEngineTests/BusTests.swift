@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OnCallCore
 import OnCallEngine
+import OnCallIntegrations
 import OnCallParsers
 import OnCallStore
 import OnCallTesting
@@ -157,6 +158,50 @@ struct BusTests {
                 #expect(try await separate.poll(group: group, limit: 10).map(\.id) == ["m-separate"])
                 try await separate.acknowledge(elsewhere, group: group)
                 #expect(try await separate.poll(group: group, limit: 10).isEmpty)
+            }
+        }
+    }
+
+    /// Each transition's lifecycle event reaches the bus as CloudEvents 1.0 JSON, in the incident's order, once
+    /// (a delivery repeated after a crash finds its id already there).
+    @Test func lifecycleEventsArePublishedInOrderOnce() async throws {
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        try await Self.withBus(h.url) { bus, _ in
+            try await h.run(deliverers: ["publish": BusPublishDeliverer(bus: bus)]) { engines in
+                let engine = engines[0]
+                let incident = try await engine.trigger(.init(tenantID: "acme", serviceID: "endpoints", title: "RAID degraded", severity: .critical, dedupKey: "raid")).record
+                _ = try await engine.act(IncidentEvent(.acknowledge, by: "technician:alice"), on: incident.id, tenantID: "acme")
+                _ = try await engine.act(IncidentEvent(.note("Replacing the disk"), by: "technician:alice"), on: incident.id, tenantID: "acme")
+                _ = try await engine.act(IncidentEvent(.resolve, by: "technician:alice"), on: incident.id, tenantID: "acme")
+                try await SQL.waitUntil(h.url, "SELECT count(*) FROM bus_messages WHERE subject = '\(incident.id.uuidString.lowercased())'", equals: 4)
+                try await SQL.waitUntil(h.url, "SELECT count(*) FROM outbox WHERE incident_id = '\(incident.id)'", equals: 0)
+
+                let deliveries = try await Self.poll(bus, "hub", atLeast: 4)
+                #expect(deliveries.map(\.type) == ["incident.created", "incident.acknowledged", "incident.note_added", "incident.resolved"].map { "com.theonestack.oncall." + $0 })
+                #expect(Set(deliveries.map(\.id)).count == 4)
+                let events = try deliveries.map { try #require(try JSONSerialization.jsonObject(with: Data($0.json.utf8)) as? [String: Any]) }
+                #expect(events.allSatisfy { $0["specversion"] as? String == "1.0" && $0["source"] as? String == "theoneoncall-api" && $0["tenantid"] as? String == "acme" })
+                #expect(events.allSatisfy { $0["subject"] as? String == incident.id.uuidString.lowercased() })
+                let data = events.compactMap { $0["data"] as? [String: Any] }
+                #expect(data.map { $0["state"] as? String } == ["escalating", "acknowledged", "acknowledged", "resolved"])
+                #expect(data.last?["resolved_by"] as? String == "technician:alice" && data.first?["number"] as? Int == Int(incident.number))
+
+                // The fixtures of docs/bus.md have the same fields, and On-Call's own consumer ignores these events.
+                for (name, event) in zip(["created", "acknowledged", "note-added", "resolved"], events) {
+                    let json = try Self.fixture("oncall-incident-\(name).json")
+                    let fixture = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+                    #expect(Set(fixture.keys) == Set(event.keys), "\(name)")
+                    #expect(Set((fixture["data"] as? [String: Any] ?? [:]).keys) == Set((event["data"] as? [String: Any] ?? [:]).keys), "\(name)")
+                    #expect(fixture["type"] as? String == event["type"] as? String)
+                    #expect(try BusEvent.decode(Array(json.utf8)).decision() == .ignored)
+                }
+
+                // Delivering an event again (a crash after publishing, before marking) adds nothing.
+                let again = try await BusPublishDeliverer(bus: bus).deliver(Delivery(
+                    tenantID: "acme", kind: "publish", channel: "hub", payload: deliveries[0].json, idempotencyKey: deliveries[0].id, attempt: 2
+                ))
+                #expect(again == .delivered(detail: "com.theonestack.oncall.incident.created was already on the bus"))
+                #expect(try await SQL.strings(h.url, "SELECT count(*)::text FROM bus_messages") == ["4"])
             }
         }
     }

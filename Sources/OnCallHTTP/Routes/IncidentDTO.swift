@@ -93,10 +93,3 @@ struct TriggerResponse: ResponseEncodable {
     var incident: IncidentDTO
     var deduplicated: Bool
 }
-
-extension Timestamp {
-    /// RFC 3339 with milliseconds, UTC (one shared, Sendable format style: timelines format many dates).
-    var iso8601: String { Self.style.format(date) }
-
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-}

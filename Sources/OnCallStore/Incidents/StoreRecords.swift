@@ -108,6 +108,12 @@ extension Timestamp {
     }
 
     public var date: Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
+
+    /// RFC 3339 with milliseconds, UTC: how the API and bus events write instants (one shared, Sendable format
+    /// style: timelines format many dates).
+    public var iso8601: String { Self.style.format(date) }
+
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 extension Duration {
