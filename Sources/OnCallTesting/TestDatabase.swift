@@ -44,7 +44,8 @@ public enum TestDatabase {
             return try DatabaseURL(parsing: text, variable: "TEST_DATABASE_URL")
         }
         let root = ProcessInfo.processInfo.environment["ONCALL_TEST_DATA_DIR"] ?? PackagePaths.root + "/.oncall/test"
-        let embedded = try EmbeddedPostgres(rootDirectory: root, logger: logger)
+        // The suites run in parallel, each with its pools and one-off connections: 300 was once not enough.
+        let embedded = try EmbeddedPostgres(rootDirectory: root, maxConnections: 1000, logger: logger)
         let started = try embedded.start()
         ClusterOwner.embedded = embedded
         atexit { ClusterOwner.embedded?.stop() }

@@ -66,11 +66,15 @@ public final class EmbeddedPostgres: Sendable {
         return "/tmp/oncall-\(Self.fnv1a(root))"
     }
     var lockPath: String { root + "/pg.lock" }
+    let maxConnections: Int
     var logPath: String { root + "/pg.log" }
 
     /// Finds the PostgreSQL binaries and decides where the cluster lives; starts nothing yet.
-    public init(rootDirectory: String, logger: Logger) throws {
+    /// - Parameter maxConnections: the server's `max_connections` (one node needs far fewer than 300; the test
+    ///   suite, many pools at once on one cluster, more).
+    public init(rootDirectory: String, maxConnections: Int = 300, logger: Logger) throws {
         self.logger = logger
+        self.maxConnections = maxConnections
         let absolute = Self.absolutePath(rootDirectory)
         self.requestedRoot = absolute
         guard let bin = Self.locateBinaries() else {
@@ -134,7 +138,7 @@ public final class EmbeddedPostgres: Sendable {
                 let port = try stablePort()
                 try runPostgresBinary([
                     "pg_ctl", "start", "-w", "-t", "60", "-D", clusterDirectory, "-l", logPath, "-o",
-                    "-p \(port) -c listen_addresses='' -c unix_socket_directories='\(socketDirectory)' -c unix_socket_permissions=0700 -c max_connections=300",
+                    "-p \(port) -c listen_addresses='' -c unix_socket_directories='\(socketDirectory)' -c unix_socket_permissions=0700 -c max_connections=\(maxConnections)",
                 ], detach: true)
                 running = (port, socketDirectory)
             }
