@@ -22,6 +22,9 @@ public final class IncidentEngine: Sendable {
         public var passivateAfter: Duration = .seconds(120)
         /// Polling fallback when no notification wakes the relay.
         public var outboxPoll: Duration = .seconds(1)
+        /// The key acknowledge links are signed with: the cluster's (`AckLinks.clusterSecret`) so any node accepts
+        /// a link another made; nil: a key of this engine's own (tests).
+        public var ackLinkSecret: [UInt8]?
 
         public init(node: String, publicURL: String? = nil) {
             self.node = node
@@ -104,7 +107,9 @@ public final class IncidentEngine: Sendable {
         let kinds = Set(deliverers.keys)
         let canDeliver: @Sendable (String) -> Bool = { kind in kinds.contains(kind) || kinds.contains(String(kind.prefix { $0 != "." })) }
         self.core = EngineCore(
-            store: store, workflows: workflows, planner: OutboxPlanner(publicURL: settings.publicURL, canDeliver: canDeliver), clock: clock, logger: logger,
+            store: store, workflows: workflows,
+            planner: OutboxPlanner(publicURL: settings.publicURL, ackLinks: AckLinks(secret: settings.ackLinkSecret ?? AckLinks.randomSecret()), canDeliver: canDeliver),
+            clock: clock, logger: logger,
             committed: { rows, earliest in
                 if rows > 0 { relayWake.signal() }
                 if let earliest, nextTimer.offer(earliest, horizon: horizon, now: clock()) { timerWake.signal() }

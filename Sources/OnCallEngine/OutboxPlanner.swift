@@ -11,9 +11,12 @@ public struct OutboxPlanner: Sendable {
     /// it cannot deliver (an integration that is not configured, a channel not built yet) gets no outbox row:
     /// the timeline says why instead, in the same commit.
     public let canDeliver: @Sendable (String) -> Bool
+    /// Signs each page's one-click acknowledge link.
+    public let ackLinks: AckLinks
 
-    public init(publicURL: String?, canDeliver: @escaping @Sendable (String) -> Bool = { _ in true }) {
+    public init(publicURL: String?, ackLinks: AckLinks = AckLinks(secret: AckLinks.randomSecret()), canDeliver: @escaping @Sendable (String) -> Bool = { _ in true }) {
         self.publicURL = publicURL
+        self.ackLinks = ackLinks
         self.canDeliver = canDeliver
     }
 
@@ -94,7 +97,15 @@ public struct OutboxPlanner: Sendable {
                         payload["round"] = .int(round)
                         payload["technician"] = .object(["id": .string(technician.id), "name": .string(technician.name)])
                         payload["contact_method"] = .object(["id": .string(method.id), "type": .string(method.type.rawValue), "address": .string(method.address)])
-                        add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", notBefore: now + delay) { _ in payload }
+                        add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", notBefore: now + delay) { key in
+                            // The technician's own link: acknowledges as them, once, for a day.
+                            if let publicURL {
+                                let token = ackLinks.token(tenantID: incident.tenantID, incidentID: incident.id, technicianID: technician.id,
+                                                           expires: now + AckLinks.lifetime, nonce: key)
+                                payload["acknowledge_url"] = .string("\(publicURL)/ack/\(token)")
+                            }
+                            return payload
+                        }
                     }
                 }
             case .publish(let event):
@@ -128,10 +139,7 @@ public struct OutboxPlanner: Sendable {
             "service_id": .string(incident.serviceID),
             "state": .string(incident.state),
         ]
-        if let publicURL {
-            summary["url"] = .string("\(publicURL)/api/incidents/\(id)")
-            summary["acknowledge_url"] = .string("\(publicURL)/api/incidents/\(id)/acknowledge")
-        }
+        if let publicURL { summary["url"] = .string("\(publicURL)/api/incidents/\(id)") }
         return summary
     }
 }

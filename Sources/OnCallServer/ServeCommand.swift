@@ -52,6 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
         let client = Database.makeClient(database.url, logger: logger)
         var settings = IncidentEngine.Settings(node: configuration.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(getpid())", publicURL: configuration.publicURL)
         settings.lease = configuration.claimLease
+        // Every node signs acknowledge links with the same key, so a link works whichever node serves it.
+        settings.ackLinkSecret = try await Database.withConnection(database.url, logger: logger) { connection in
+            try await AckLinks.clusterSecret(connection: connection, logger: logger)
+        }
         // What leaves through the outbox: a kind with no deliverer (the PSA not configured) is recorded in the
         // timeline as skipped, with the reason, instead of being queued.
         var deliverers: [String: any OutboxDeliverer] = ["page.webhook": WebhookPageDeliverer()]

@@ -26,7 +26,7 @@ struct EscalationIntegrationTests {
             #expect(page["severity"] as? String == "critical")
             #expect(page["layer"] as? Int == 1)
             #expect((page["technician"] as? [String: Any])?["id"] as? String == "alice")
-            #expect((page["acknowledge_url"] as? String)?.hasPrefix("http://oncall.test/api/incidents/") == true)
+            #expect((page["acknowledge_url"] as? String)?.hasPrefix("http://oncall.test/ack/v1.") == true)
             #expect(first.header("Idempotency-Key")?.hasPrefix(incident.id.uuidString.lowercased()) == true)
             #expect(h.receiver.received(path: "/pages/bob").isEmpty, "layer 2 waits for layer 1's delay")
 

@@ -138,6 +138,44 @@ struct CrashTests {
         await psa.close()
     }
 
+    /// A page's one-click link acknowledges as its technician, once, on any node; altered links do nothing.
+    @Test func aPagesAcknowledgeLinkWorksOnceOnAnyNode() async throws {
+        let url = try await TestDatabase.migrated()
+        let receiver = try await RecordingHTTPServer()
+        var seed = Seed()
+        seed.technicians = ["alice": receiver.url("/pages/alice")]
+        seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])]
+        try await seed.write(to: url)
+        let (a, portA) = try await Self.start(url, receiver, node: "a")
+        let (b, portB) = try await Self.start(url, receiver, node: "b")
+        defer { a.terminate(); b.terminate() }
+        let incident = try await Self.open(portA)
+        let page = try #require(try await receiver.waitFor(1, path: "/pages/alice")[0].json())
+        let link = try #require(page["acknowledge_url"] as? String)
+        #expect(link.hasPrefix("http://oncall.test/ack/v1."))
+        let path = String(link.dropFirst("http://oncall.test".count))
+
+        // Node b, which did not make the link: GET shows the incident and posts itself; nothing changes yet.
+        let shown = try await TestHTTP.http1(port: portB, "GET", path)
+        #expect(shown.status == 200 && shown.text.contains("RAID degraded on nas-02") && shown.text.contains("method=\"post\""))
+        #expect(try await Self.api(portA, "GET", "/api/incidents/\(incident)").json()["state"] as? String == "escalating")
+
+        let followed = try await TestHTTP.http1(port: portB, "POST", path, headers: [("Accept", "application/json")])
+        #expect(followed.status == 200)
+        let acknowledged = try #require(try followed.json()["incident"] as? [String: Any])
+        #expect(acknowledged["state"] as? String == "acknowledged" && acknowledged["acknowledged_by"] as? String == "technician:alice")
+
+        let again = try await TestHTTP.http1(port: portA, "POST", path)
+        #expect(again.status == 409 && again.text.contains("already used"))
+        var altered = path
+        altered.removeLast(2)
+        #expect(try await TestHTTP.http1(port: portA, "POST", altered).status == 404)
+        #expect(try await Self.journal(url, incident).filter { $0 == "state.changed" }.count == 2, "triggered → escalating → acknowledged")
+        a.signal(SIGTERM); b.signal(SIGTERM)
+        #expect(try await a.waitForExit() == 0)
+        #expect(try await b.waitForExit() == 0)
+    }
+
     @Test func twoNodesFireEachTimerOnceAndAgreeOnAConcurrentAcknowledge() async throws {
         let url = try await TestDatabase.migrated()
         let receiver = try await RecordingHTTPServer()

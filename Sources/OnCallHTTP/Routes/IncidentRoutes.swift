@@ -17,6 +17,7 @@ public struct IncidentRoutes: Sendable {
     }
 
     public func register(on router: Router<OnCallRequestContext>) {
+        registerAckLinks(on: router)
         let incidents = router.group("api/incidents")
         incidents.post { request, context -> Response in
             let caller = try await auth.require(.respond, request)
