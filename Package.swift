@@ -56,6 +56,7 @@ let package = Package(
             name: "OnCallIntegrations",
             dependencies: [
                 "OnCallCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

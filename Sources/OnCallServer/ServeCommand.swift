@@ -58,7 +58,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // What leaves through the outbox: a kind with no deliverer (the PSA not configured) is recorded in the
         // timeline as skipped, with the reason, instead of being queued.
-        var deliverers: [String: any OutboxDeliverer] = ["page.webhook": WebhookPageDeliverer()]
+        let signing = SigningSecrets(client: client, logger: logger)
+        var deliverers: [String: any OutboxDeliverer] = [
+            "page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) }),
+        ]
         if let psa = configuration.psa { deliverers["psa"] = PSADeliverer(peer: psa) }
         // The bus (its own client unless it is the main database) carries lifecycle events out and RMM, Security
         // and Backups messages in.
@@ -71,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             settings: settings,
             logger: logger
         )
+        engine.observeTenantChanges { signing.forget(tenantID: $0) }
 
         let health = HealthRoutes(
             readiness: { await Readiness.check(client: client, runner: runner, logger: logger) },
@@ -95,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let app = Application(
             router: OnCallApplication.makeRouter(
-                health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts),
+                health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts, signing: signing),
                 webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
                 defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock)
             ),

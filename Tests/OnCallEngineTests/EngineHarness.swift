@@ -40,9 +40,10 @@ struct EngineHarness {
         for index in 0..<nodes {
             let client = Database.makeClient(url, logger: TestDatabase.logger, maximumConnections: 8)
             var settings = IncidentEngine.Settings(node: "node-\(index)", publicURL: "http://oncall.test")
+            let signing = SigningSecrets(client: client, logger: TestDatabase.logger)
             settings.retry = retry
             settings.lease = .seconds(5)
-            let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: ["page.webhook": WebhookPageDeliverer()].merging(extra) { $1 }, settings: settings, logger: TestDatabase.logger)
+            let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: ["page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) })].merging(extra) { $1 }, settings: settings, logger: TestDatabase.logger)
             engines.append(engine)
             services.append(client)
             services.append(contentsOf: engine.services)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OnCallCore
 import OnCallEngine
+import OnCallIntegrations
 import OnCallStore
 import OnCallTesting
 
@@ -28,6 +29,12 @@ struct EscalationIntegrationTests {
             #expect((page["technician"] as? [String: Any])?["id"] as? String == "alice")
             #expect((page["acknowledge_url"] as? String)?.hasPrefix("http://oncall.test/ack/v1.") == true)
             #expect(first.header("Idempotency-Key")?.hasPrefix(incident.id.uuidString.lowercased()) == true)
+            // Signed with the tenant's secret over the timestamp and the exact body.
+            let secret = try await SQL.strings(h.url, "SELECT convert_from(value, 'UTF8') FROM server_secrets WHERE name = 'webhook_signing:acme'")[0]
+            let signature = try #require(first.header("X-OnCall-Signature"))
+            let t = try #require(signature.split(separator: ",").first.flatMap { Double($0.dropFirst(2)) })
+            #expect(signature == WebhookPageDeliverer.signature(body: first.text, secret: secret, at: Date(timeIntervalSince1970: t)))
+            #expect(signature != WebhookPageDeliverer.signature(body: first.text + " ", secret: secret, at: Date(timeIntervalSince1970: t)))
             #expect(h.receiver.received(path: "/pages/bob").isEmpty, "layer 2 waits for layer 1's delay")
 
             let second = try await h.receiver.waitFor(1, path: "/pages/bob")[0]

@@ -152,6 +152,24 @@ struct AdminAPITests {
         }
     }
 
+    /// The secret pages are signed with: shown to those who manage keys, per tenant, rotated on request.
+    @Test func theWebhookSigningSecretIsPerTenantAndRotates() async throws {
+        try await AdminHarness.run { h in
+            let first = try await h.as("owner", "GET", "/api/settings/webhook-signing-secret")
+            #expect(first.status == 200 && first.object["header"] as? String == "X-OnCall-Signature")
+            let secret = try #require(first.object["secret"] as? String)
+            #expect(secret.hasPrefix("whsec_") && secret.count == 70)
+            #expect(try await h.as("owner", "GET", "/api/settings/webhook-signing-secret").object["secret"] as? String == secret, "made once")
+            #expect(try await h.as("member", "GET", "/api/settings/webhook-signing-secret").status == 403)
+            let other = try await h.as("owner", "GET", "/api/settings/webhook-signing-secret", tenant: "other-msp")
+            #expect((other.object["secret"] as? String).map { $0 != secret } == true, "each tenant has its own")
+            let rotated = try await h.as("owner", "POST", "/api/settings/webhook-signing-secret/rotate")
+            let fresh = try #require(rotated.object["secret"] as? String)
+            #expect(fresh != secret)
+            #expect(try await h.as("owner", "GET", "/api/settings/webhook-signing-secret").object["secret"] as? String == fresh)
+        }
+    }
+
     @Test func integrationKeysAreShownOnceAndARotatedKeyIsRefusedAtOnce() async throws {
         try await AdminHarness.run { h in
             let created = try await h.as("owner", "POST", "/api/integrations", json: #"{"id":"nightly","type":"generic","service":"backups"}"#)

@@ -68,7 +68,7 @@ struct AdminHarness: Sendable {
         let router = OnCallApplication.makeRouter(
             health: HealthRoutes(readiness: { Readiness(ready: true, reason: nil) }, integrations: IntegrationReport.make(OnCallConfiguration())),
             incidents: IncidentRoutes(engine: engine, auth: auth),
-            admin: AdminRoutes(admin: admin, accounts: accounts),
+            admin: AdminRoutes(admin: admin, accounts: accounts, signing: SigningSecrets(client: client, logger: logger)),
             webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
             defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
         )

@@ -9,10 +9,12 @@ public import OnCallStore
 public struct AdminRoutes: Sendable {
     let admin: AdminContext
     let accounts: HubAccounts?
+    let signing: SigningSecrets?
 
-    public init(admin: AdminContext, accounts: HubAccounts?) {
+    public init(admin: AdminContext, accounts: HubAccounts?, signing: SigningSecrets? = nil) {
         self.admin = admin
         self.accounts = accounts
+        self.signing = signing
     }
 
     public func register(on router: Router<OnCallRequestContext>) {
@@ -118,6 +120,21 @@ public struct AdminRoutes: Sendable {
                 return "settings"
             }
             return jsonResponse(ConfigurationCodec.json(settings))
+        }
+
+        // The secret webhook receivers check pages' X-OnCall-Signature with (docs/paging.md): shown to those who
+        // manage keys; a rotation is in force on every node at once.
+        if let signing {
+            router.get("api/settings/webhook-signing-secret") { request, _ -> Response in
+                let principal = try await admin.auth.require(.manageKeys, request)
+                let secret = try await signing.secret(tenantID: principal.tenantID)
+                return jsonResponse(#"{"secret":\#(JSONText.quoted(secret)),"header":"X-OnCall-Signature"}"#)
+            }
+            router.post("api/settings/webhook-signing-secret/rotate") { request, _ -> Response in
+                let principal = try await admin.auth.require(.manageKeys, request)
+                let secret = try await signing.rotate(tenantID: principal.tenantID)
+                return jsonResponse(#"{"secret":\#(JSONText.quoted(secret)),"header":"X-OnCall-Signature"}"#)
+            }
         }
 
         router.get("api/me") { request, _ -> Response in

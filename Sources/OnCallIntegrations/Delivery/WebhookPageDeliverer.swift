@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
-import Foundation
+import Crypto
+public import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -8,11 +9,22 @@ import NIOHTTP1
 /// The body is the page payload (incident id, number, title, severity, layer, technician, acknowledge link);
 /// `Idempotency-Key` is the outbox row's, identical on every retry. 2xx is delivered; 408, 429 and 5xx and
 /// network errors are retried (a `Retry-After` is honoured); any other status is a dead letter at once.
+///
+/// With `signingSecret`, each request carries `X-OnCall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+/// "<t>.<body>" keyed with the tenant's secret>` (docs/paging.md), so a receiver can tell On-Call's pages
+/// from forgeries and refuse replays.
 public struct WebhookPageDeliverer: OutboxDeliverer {
     let client: HTTPClient
     let timeout: TimeAmount
+    let signingSecret: (@Sendable (_ tenantID: String) async throws -> String)?
+    let clock: @Sendable () -> Date
 
-    public init(client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10)) {
+    public init(
+        client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10),
+        signingSecret: (@Sendable (_ tenantID: String) async throws -> String)? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.signingSecret = signingSecret
+        self.clock = clock
         self.client = client
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
@@ -35,7 +47,22 @@ public struct WebhookPageDeliverer: OutboxDeliverer {
         request.headers.add(name: "Idempotency-Key", value: delivery.idempotencyKey)
         request.headers.add(name: "User-Agent", value: "theoneoncall-api")
         request.body = .bytes(ByteBuffer(string: delivery.payload))
+        if let signingSecret {
+            do {
+                let secret = try await signingSecret(delivery.tenantID)
+                request.headers.add(name: "X-OnCall-Signature", value: Self.signature(body: delivery.payload, secret: secret, at: clock()))
+            } catch {
+                return .retry(error: "no signing secret for tenant \(delivery.tenantID): \(error)", after: nil)
+            }
+        }
         return await HTTPDelivery.send(request, client: client, timeout: timeout)
+    }
+
+    /// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+    public static func signature(body: String, secret: String, at date: Date) -> String {
+        let t = String(Int64(date.timeIntervalSince1970))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array((t + "." + body).utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return "t=\(t),v1=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 }
 
