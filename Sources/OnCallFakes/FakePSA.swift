@@ -99,3 +99,45 @@ public final class FakePSA: Sendable {
         }
     }
 }
+
+/// Hub Billing (docs/hub.md) as a real HTTP server: usage reports, checked for `X-Service-Key`, kept once per
+/// `Idempotency-Key`. Make it fail for a while with `server.queue(...)`.
+public final class FakeHubBilling: Sendable {
+    public struct Usage: Sendable, Equatable {
+        public var tenantID: String
+        public var date: String
+        public var quantity: Int
+    }
+
+    final class Box: Sendable {
+        let mutex = Mutex<[String: Usage]>([:])
+    }
+
+    public let server: RecordingHTTPServer
+    public let serviceKey: String
+    private let state: Box
+
+    public init(serviceKey: String = "hub-service-key", port: Int = 0) async throws {
+        let state = Box()
+        self.state = state
+        self.serviceKey = serviceKey
+        server = try await RecordingHTTPServer(port: port) { request in
+            guard request.header("X-Service-Key") == serviceKey else { return .init(status: 401, body: #"{"error":"wrong or missing X-Service-Key"}"#) }
+            guard request.method == "POST", request.path == "/billing/usage" else { return .init(status: 404, body: #"{"error":"no such endpoint"}"#) }
+            guard let key = request.header("Idempotency-Key"), let body = request.json(), let tenant = body["tenant_id"] as? String,
+                  let date = body["date"] as? String, let quantity = body["quantity"] as? Int else {
+                return .init(status: 422, body: #"{"error":"tenant_id, date, quantity and Idempotency-Key are required"}"#)
+            }
+            state.mutex.withLock { if $0[key] == nil { $0[key] = Usage(tenantID: tenant, date: date, quantity: quantity) } }
+            return .init(status: 202, body: #"{"accepted":true}"#)
+        }
+    }
+
+    /// `HUB_API_URL` for this fake.
+    public var url: String { server.url("") }
+
+    /// Usage kept (one per Idempotency-Key), by tenant then date.
+    public var usage: [Usage] { state.mutex.withLock { Array($0.values) }.sorted { ($0.tenantID, $0.date) < ($1.tenantID, $1.date) } }
+
+    public func close() async { await server.close() }
+}

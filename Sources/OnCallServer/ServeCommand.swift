@@ -92,6 +92,12 @@ struct ServeCommand: AsyncParsableCommand {
             publicURL: configuration.externalURL, workflows: Set(workflows.workflows.keys), clock: clock
         )
         var busServices: [any ServiceLifecycle.Service] = []
+        if let hub = configuration.hubBilling {
+            // Daily active technicians to Hub Billing (docs/hub.md), from any node, each day once.
+            busServices.append(BillingReporter(
+                reports: BillingReports(client: client, logger: logger, node: settings.node), hub: HubBillingClient(peer: hub), logger: logger
+            ))
+        }
         if let bus {
             if bus.ownClient { busServices.append(bus.client) }
             busServices.append(BusConsumer(engine: engine, bus: bus.bus, domain: domain, alertLog: alertLog))
