@@ -61,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         let signing = SigningSecrets(client: client, logger: logger)
         var deliverers: [String: any OutboxDeliverer] = [
             "page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) }),
+            "page.slack": SlackPageDeliverer(), "page.teams": TeamsPageDeliverer(),
         ]
         if let psa = configuration.psa { deliverers["psa"] = PSADeliverer(peer: psa) }
         // The bus (its own client unless it is the main database) carries lifecycle events out and RMM, Security

@@ -43,7 +43,10 @@ struct EngineHarness {
             let signing = SigningSecrets(client: client, logger: TestDatabase.logger)
             settings.retry = retry
             settings.lease = .seconds(5)
-            let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: ["page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) })].merging(extra) { $1 }, settings: settings, logger: TestDatabase.logger)
+            let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: [
+                    "page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) }),
+                    "page.slack": SlackPageDeliverer(), "page.teams": TeamsPageDeliverer(),
+                ].merging(extra) { $1 }, settings: settings, logger: TestDatabase.logger)
             engines.append(engine)
             services.append(client)
             services.append(contentsOf: engine.services)
