@@ -141,3 +141,56 @@ public final class FakeHubBilling: Sendable {
 
     public func close() async { await server.close() }
 }
+
+/// A Twilio-compatible SMS API as a real HTTP server: `POST /2010-04-01/Accounts/{sid}/Messages.json` with HTTP
+/// Basic, a form with `To`, `From` and `Body`; answers 201 with a message `sid`. Fail it with `server.queue(...)`.
+public final class FakeSMS: Sendable {
+    public struct Message: Sendable, Equatable {
+        public var to: String
+        public var from: String
+        public var body: String
+    }
+
+    final class Box: Sendable {
+        let mutex = Mutex<[Message]>([])
+    }
+
+    public let server: RecordingHTTPServer
+    public let accountSID: String
+    public let authToken: String
+    private let state: Box
+
+    public init(accountSID: String = "AC0000000000000000000000000000test", authToken: String = "sms-auth-token", port: Int = 0) async throws {
+        let state = Box()
+        self.state = state
+        self.accountSID = accountSID
+        self.authToken = authToken
+        let expected = "Basic " + Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+        server = try await RecordingHTTPServer(port: port) { request in
+            guard request.header("Authorization") == expected else { return .init(status: 401, body: #"{"code":20003,"message":"Authenticate"}"#) }
+            guard request.method == "POST", request.path == "/2010-04-01/Accounts/\(accountSID)/Messages.json" else {
+                return .init(status: 404, body: #"{"code":20404,"message":"not found"}"#)
+            }
+            var fields: [String: String] = [:]
+            for pair in request.text.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+                if parts.count == 2 { fields[parts[0]] = parts[1] }
+            }
+            guard let to = fields["To"], let from = fields["From"], let body = fields["Body"] else {
+                return .init(status: 400, body: #"{"code":21604,"message":"To, From and Body are required"}"#)
+            }
+            let count = state.mutex.withLock { messages in
+                messages.append(Message(to: to, from: from, body: body))
+                return messages.count
+            }
+            return .init(status: 201, body: #"{"sid":"SM\#(String(format: "%032d", count))","status":"queued"}"#)
+        }
+    }
+
+    /// `SMS_API_URL` for this fake.
+    public var url: String { server.url("") }
+
+    public var messages: [Message] { state.mutex.withLock { $0 } }
+
+    public func close() async { await server.close() }
+}

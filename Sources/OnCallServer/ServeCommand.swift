@@ -64,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             "page.slack": SlackPageDeliverer(), "page.teams": TeamsPageDeliverer(),
         ]
         if let psa = configuration.psa { deliverers["psa"] = PSADeliverer(peer: psa) }
+        if let sms = configuration.sms { deliverers["page.sms"] = SMSPageDeliverer(gateway: sms) }
         // The bus (its own client unless it is the main database) carries lifecycle events out and RMM, Security
         // and Backups messages in.
         let bus = try BusConnection.open(configuration, main: database.url, mainClient: client, logger: logger)

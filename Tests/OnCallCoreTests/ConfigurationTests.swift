@@ -57,6 +57,8 @@ struct ConfigurationTests {
         (["DATABASE_URL": "postgres://u@db:99999/x"], "DATABASE_URL"),
         (["PSA_API_URL": "https://psa"], "PSA_SERVICE_KEY"),
         (["PSA_SERVICE_KEY": "k"], "PSA_API_URL"),
+        (["SMS_API_URL": "https://api.twilio.com", "SMS_FROM": "+15555550199"], "SMS_ACCOUNT_SID"),
+        (["SMS_API_URL": "api.twilio.com", "SMS_ACCOUNT_SID": "AC1", "SMS_AUTH_TOKEN": "t", "SMS_FROM": "+1"], "SMS_API_URL"),
         (["PSA_API_URL": "psa.example", "PSA_SERVICE_KEY": "k"], "PSA_API_URL"),
         (["HUB_API_URL": "https://hub"], "HUB_SERVICE_KEY"),
         (["HUB_JWT_ISSUER": "https://hub"], "HUB_JWT_ISSUER"),
@@ -142,7 +144,7 @@ struct DatabaseURLTests {
 struct IntegrationReportTests {
     @Test func listsEveryPeerWithTheDocumentedImpact() throws {
         let report = IntegrationReport.make(try OnCallConfiguration(environment: [:]))
-        #expect(report.map(\.name) == ["defend", "bus", "psa", "hub_sso", "hub_billing", "database"])
+        #expect(report.map(\.name) == ["defend", "bus", "psa", "hub_sso", "sms", "hub_billing", "database"])
         #expect(report.allSatisfy { !$0.configured })
         #expect(report.first { $0.name == "psa" }?.impact.contains("no billable ticket, no PSA history") == true)
         #expect(report.first { $0.name == "bus" }?.impact.contains("RMM, Security and Backups events are not being received") == true)

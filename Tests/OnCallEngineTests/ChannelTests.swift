@@ -1,6 +1,7 @@
 import Foundation
 import OnCallCore
 import OnCallEngine
+import OnCallIntegrations
 import OnCallStore
 import OnCallTesting
 import Testing
@@ -41,5 +42,29 @@ struct ChannelTests {
             #expect(((card["body"] as? [[String: Any]])?.first?["text"] as? String)?.hasPrefix("[CRITICAL]") == true)
         }
         await slackServer.close()
+    }
+
+    /// SMS through a Twilio-compatible API: the number, the sender, a short text with the link; a 500 is retried.
+    @Test func smsGetsAShortTextWithTheLink() async throws {
+        let sms = try await FakeSMS()
+        sms.server.queue([.init(status: 500)])
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        _ = try await SQL.strings(h.url, """
+            INSERT INTO contact_methods (tenant_id, id, technician_id, type, address) VALUES ('acme', 'alice-sms', 'alice', 'sms', '+15555550100')
+            RETURNING id
+            """)
+        let gateway = OnCallConfiguration.SMSGateway(url: sms.url, accountSID: sms.accountSID, authToken: Secret(sms.authToken), from: "+15555550199")
+        try await h.run(deliverers: ["page.sms": SMSPageDeliverer(gateway: gateway)]) { engines in
+            let title = "Backup job nightly-sql02 failed: " + String(repeating: "disk quota exceeded on the target volume ", count: 10)
+            let incident = try await engines[0].trigger(.init(tenantID: "acme", serviceID: "endpoints", title: title, severity: .high)).record
+            try await sms.server.waitFor(2, timeout: .seconds(20))
+            let message = try #require(sms.messages.first)
+            #expect(sms.messages.count == 1, "the refused attempt left no message")
+            #expect(message.to == "+15555550100" && message.from == "+15555550199")
+            #expect(message.body.count <= SMSPageDeliverer.maximumLength)
+            #expect(message.body.hasPrefix("[HIGH] #\(incident.number) Backup job nightly-sql02 failed"))
+            #expect(message.body.contains("… (acme) Ack: http://oncall.test/ack/v1."), "the title is shortened, never the link: \(message.body)")
+        }
+        await sms.close()
     }
 }

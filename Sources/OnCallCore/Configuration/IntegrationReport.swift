@@ -48,6 +48,13 @@ public enum IntegrationReport {
                 }
             ),
             IntegrationStatus(
+                name: "sms",
+                configured: c.sms != nil,
+                variables: ["SMS_API_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"],
+                impact: "Technicians' sms contact methods are not paged (their pages are recorded in the timeline as skipped); other channels still are.",
+                detail: c.sms.map { "Twilio-compatible API at \($0.url), from \($0.from)" }
+            ),
+            IntegrationStatus(
                 name: "hub_billing",
                 configured: c.hubBilling != nil,
                 variables: ["HUB_API_URL", "HUB_SERVICE_KEY"],

@@ -64,6 +64,22 @@ public struct OnCallConfiguration: Sendable {
     public var hubSSO: HubSSO?
     /// `HUB_API_URL` + `HUB_SERVICE_KEY` (billing reports).
     public var hubBilling: ServicePeer?
+    /// `SMS_API_URL` + `SMS_ACCOUNT_SID` + `SMS_AUTH_TOKEN` + `SMS_FROM`: a Twilio-compatible SMS API.
+    public var sms: SMSGateway?
+
+    public struct SMSGateway: Sendable, Equatable {
+        public var url: String
+        public var accountSID: String
+        public var authToken: Secret
+        /// The sender number (E.164).
+        public var from: String
+        public init(url: String, accountSID: String, authToken: Secret, from: String) {
+            self.url = url
+            self.accountSID = accountSID
+            self.authToken = authToken
+            self.from = from
+        }
+    }
     /// `OPS_API_KEY`: guards the ops API.
     public var opsAPIKey: Secret?
     /// `ONCALL_WORKFLOWS_DIR`: where the workflow files are (default `./workflows`).
@@ -115,6 +131,14 @@ public struct OnCallConfiguration: Sendable {
 
         psa = try Self.peer(env, url: "PSA_API_URL", key: "PSA_SERVICE_KEY")
         hubBilling = try Self.peer(env, url: "HUB_API_URL", key: "HUB_SERVICE_KEY")
+        let smsNames = ["SMS_API_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"]
+        let smsSet = smsNames.filter { env[$0] != nil }
+        if smsSet.count == smsNames.count {
+            sms = SMSGateway(url: try Self.httpURL(env["SMS_API_URL"]!, "SMS_API_URL"), accountSID: env["SMS_ACCOUNT_SID"]!,
+                             authToken: Secret(env["SMS_AUTH_TOKEN"]!), from: env["SMS_FROM"]!)
+        } else if let missing = smsNames.first(where: { env[$0] == nil }), !smsSet.isEmpty {
+            throw fail(missing, "is unset while \(smsSet.joined(separator: ", ")) \(smsSet.count == 1 ? "is" : "are") set; SMS needs all four")
+        }
 
         let jwks = try env["HUB_JWKS_URL"].map { url throws(ConfigurationError) in try Self.httpURL(url, "HUB_JWKS_URL") }
         let jwtSecret = env["HUB_JWT_SECRET"].map(Secret.init)
@@ -165,6 +189,10 @@ public struct OnCallConfiguration: Sendable {
             ("HUB_JWT_ISSUER", hubSSO?.issuer ?? "unset"),
             ("HUB_API_URL", hubBilling?.url ?? "unset"),
             ("HUB_SERVICE_KEY", secret(hubBilling?.serviceKey)),
+            ("SMS_API_URL", sms?.url ?? "unset"),
+            ("SMS_ACCOUNT_SID", sms?.accountSID ?? "unset"),
+            ("SMS_AUTH_TOKEN", secret(sms?.authToken)),
+            ("SMS_FROM", sms?.from ?? "unset"),
             ("OPS_API_KEY", secret(opsAPIKey)),
             ("ONCALL_WORKFLOWS_DIR", workflowsDirectory ?? "./workflows"),
             ("ONCALL_NODE_NAME", nodeName ?? "host name and process id"),
