@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "OnCallServer",
             dependencies: [
-                "OnCallCore", "OnCallParsers", "OnCallStore", "OnCallEngine", "OnCallIntegrations", "OnCallHTTP",
+                "OnCallCore", "OnCallParsers", "OnCallStore", "OnCallEngine", "OnCallIntegrations", "OnCallHTTP", "OnCallFakes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
