@@ -22,6 +22,9 @@ public final class IncidentEngine: Sendable {
         public var passivateAfter: Duration = .seconds(120)
         /// Polling fallback when no notification wakes the relay.
         public var outboxPoll: Duration = .seconds(1)
+        /// Storm protection: at most one message per window to each contact method of these kinds; pages that come
+        /// sooner wait and go together in the next message (docs/paging.md).
+        public var pageThrottle: [String: Duration] = ["page.sms": .seconds(60), "page.email": .seconds(60)]
         /// The key acknowledge links are signed with: the cluster's (`AckLinks.clusterSecret`) so any node accepts
         /// a link another made; nil: a key of this engine's own (tests).
         public var ackLinkSecret: [UInt8]?

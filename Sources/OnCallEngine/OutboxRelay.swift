@@ -31,10 +31,18 @@ struct OutboxRelay: ServiceLifecycle.Service {
                         await engine.relayWake.wait(timeout: wait)
                         continue
                     }
-                    let finished = await withTaskGroup(of: OutboxQueue.Finished?.self) { group in
-                        for claim in claims { group.addTask { await process(claim, queue: queue) } }
+                    // Pages to throttled channels (SMS, email) go by contact method: one message per window, the
+                    // rest bundled into the next. Everything else goes row by row, concurrently.
+                    let throttled = Dictionary(grouping: claims.filter { settings.pageThrottle[$0.kind] != nil }) { ThrottleKey(tenantID: $0.tenantID, channel: $0.channel) }
+                    let finished = await withTaskGroup(of: [OutboxQueue.Finished].self) { group in
+                        for claim in claims where settings.pageThrottle[claim.kind] == nil {
+                            group.addTask { await process(claim, queue: queue).map { [$0] } ?? [] }
+                        }
+                        for (key, rows) in throttled {
+                            group.addTask { await processThrottled(key, rows, window: settings.pageThrottle[rows[0].kind]!, queue: queue) }
+                        }
                         var finished: [OutboxQueue.Finished] = []
-                        for await item in group { if let item { finished.append(item) } }
+                        for await items in group { finished += items }
                         return finished
                     }
                     // Every delivered row of the batch leaves the table in one transaction. If that fails,
@@ -50,18 +58,65 @@ struct OutboxRelay: ServiceLifecycle.Service {
         }
     }
 
+    struct ThrottleKey: Hashable {
+        var tenantID: String
+        var channel: String
+    }
+
+    static func delivery(_ claim: OutboxQueue.Claim) -> Delivery {
+        Delivery(
+            tenantID: claim.tenantID, kind: claim.kind, channel: claim.channel, payload: claim.payload,
+            idempotencyKey: claim.idempotencyKey, attempt: claim.attempts, psaTicketID: claim.psaTicketID
+        )
+    }
+
     /// Delivers one row; returns it when it is done (delivered or skipped), after recording a retry or a dead letter otherwise.
     private func process(_ claim: OutboxQueue.Claim, queue: OutboxQueue) async -> OutboxQueue.Finished? {
-        let family = String(claim.kind.prefix { $0 != "." })
         let result: DeliveryResult
         if let deliverer = engine.deliverer(for: claim.kind) {
-            result = await deliverer.deliver(Delivery(
-                tenantID: claim.tenantID, kind: claim.kind, channel: claim.channel, payload: claim.payload,
-                idempotencyKey: claim.idempotencyKey, attempt: claim.attempts, psaTicketID: claim.psaTicketID
-            ))
+            result = await deliverer.deliver(Self.delivery(claim))
         } else {
             result = .skipped(reason: "nothing delivers '\(claim.kind)' on this node (integration not configured)")
         }
+        return await record(result, for: claim, queue: queue)
+    }
+
+    /// Pages to one contact method of a throttled channel: if it had a message within `window` (on any node) they
+    /// wait until it frees up, without using an attempt; otherwise one message goes now, the pages that waited
+    /// bundled into it when there are several.
+    private func processThrottled(_ key: ThrottleKey, _ rows: [OutboxQueue.Claim], window: Duration, queue: OutboxQueue) async -> [OutboxQueue.Finished] {
+        let contactMethod = String(key.channel.dropFirst("page:".count))
+        do {
+            if let free = try await queue.takeThrottle(tenantID: key.tenantID, contactMethodID: contactMethod, window: window) {
+                try await queue.postpone(rows, until: free)
+                return []
+            }
+        } catch {
+            // The leases run out and the rows are claimed again.
+            engine.logger.warning("outbox relay: storm throttle for \(key.channel): \(error)")
+            return []
+        }
+        var finished: [OutboxQueue.Finished] = []
+        if rows.count > 1, let deliverer = engine.deliverer(for: rows[0].kind), let result = await deliverer.deliverBundle(rows.map(Self.delivery)) {
+            for row in rows {
+                if var done = await record(result, for: row, queue: queue) {
+                    done.detail["bundled"] = String(rows.count)
+                    finished.append(done)
+                }
+            }
+        } else {
+            for row in rows { if let done = await process(row, queue: queue) { finished.append(done) } }
+        }
+        // Nothing reached the technician: the next attempt need not wait for the window.
+        if finished.isEmpty {
+            try? await queue.releaseThrottle(tenantID: key.tenantID, contactMethodID: contactMethod)
+        }
+        return finished
+    }
+
+    /// Records what an attempt did: the row when it is done, nil after recording a retry or a dead letter.
+    private func record(_ result: DeliveryResult, for claim: OutboxQueue.Claim, queue: OutboxQueue) async -> OutboxQueue.Finished? {
+        let family = String(claim.kind.prefix { $0 != "." })
         var detail = ["kind": claim.kind, "channel": claim.channel, "attempts": String(claim.attempts)]
         do {
             switch result {

@@ -67,4 +67,36 @@ struct ChannelTests {
         }
         await sms.close()
     }
+
+    /// An alert storm: the first page goes at once, the ones that come within the window wait and go as one text.
+    @Test func aStormSendsOneSMSPerWindowWithTheRestBundled() async throws {
+        let sms = try await FakeSMS()
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        _ = try await SQL.strings(h.url, """
+            INSERT INTO contact_methods (tenant_id, id, technician_id, type, address) VALUES ('acme', 'alice-sms', 'alice', 'sms', '+15555550100')
+            RETURNING id
+            """)
+        let gateway = OnCallConfiguration.SMSGateway(url: sms.url, accountSID: sms.accountSID, authToken: Secret(sms.authToken), from: "+15555550199")
+        try await h.run(deliverers: ["page.sms": SMSPageDeliverer(gateway: gateway)], adjust: { $0.pageThrottle = ["page.sms": .seconds(2)] }) { engines in
+            var incidents: [IncidentRecord] = []
+            for index in 0..<5 {
+                incidents.append(try await engines[0].trigger(.init(
+                    tenantID: "acme", serviceID: "endpoints", title: "Host srv-0\(index) down", severity: index == 3 ? .critical : .high, dedupKey: "host-\(index)"
+                )).record)
+            }
+            try await SQL.waitUntil(h.url, "SELECT count(*) FROM outbox WHERE channel = 'page:alice-sms'", equals: 0, timeout: .seconds(20))
+            let texts = sms.messages.map(\.body)
+            #expect(texts.count == 2, "one at once, one bundle: \(texts)")
+            let bundle = texts.last ?? ""
+            #expect(bundle.hasPrefix("4 incidents (acme): [CRITICAL] #\(incidents[3].number) Host srv-03 down;"), "\(bundle)")
+            #expect(bundle.contains("Ack #\(incidents[3].number): http://oncall.test/ack/v1.") && bundle.count <= SMSPageDeliverer.maximumLength)
+            let received = sms.server.received
+            #expect(received.count == 2 && received[1].at.timeIntervalSince(received[0].at) >= 1.5, "the bundle waited for the window")
+            let delivered = try await SQL.strings(h.url, """
+                SELECT count(*)::text FROM incident_journal WHERE kind = 'page.delivered' AND detail->>'channel' = 'page:alice-sms'
+                """)
+            #expect(delivered == ["5"], "every incident's timeline says its page went")
+        }
+        await sms.close()
+    }
 }

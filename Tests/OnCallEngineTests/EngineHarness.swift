@@ -33,7 +33,7 @@ struct EngineHarness {
 
     /// Runs `nodes` engines, each with its own client and services, for the duration of `body`.
     func run(nodes: Int = 1, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, base: .milliseconds(200), cap: .seconds(1)),
-             deliverers extra: [String: any OutboxDeliverer] = [:],
+             deliverers extra: [String: any OutboxDeliverer] = [:], adjust: (inout IncidentEngine.Settings) -> Void = { _ in },
              _ body: @Sendable ([IncidentEngine]) async throws -> Void) async throws {
         var engines: [IncidentEngine] = []
         var services: [any ServiceLifecycle.Service] = []
@@ -43,6 +43,7 @@ struct EngineHarness {
             let signing = SigningSecrets(client: client, logger: TestDatabase.logger)
             settings.retry = retry
             settings.lease = .seconds(5)
+            adjust(&settings)
             let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: [
                     "page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) }),
                     "page.slack": SlackPageDeliverer(), "page.teams": TeamsPageDeliverer(),

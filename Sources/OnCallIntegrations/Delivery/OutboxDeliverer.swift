@@ -39,4 +39,11 @@ public enum DeliveryResult: Sendable, Equatable {
 /// Performs one kind of side effect. Implementations never throw: every outcome is a ``DeliveryResult``.
 public protocol OutboxDeliverer: Sendable {
     func deliver(_ delivery: Delivery) async -> DeliveryResult
+    /// Sends several pages to one contact method as one message (storm protection); nil: this channel cannot,
+    /// and they go one by one.
+    func deliverBundle(_ deliveries: [Delivery]) async -> DeliveryResult?
+}
+
+extension OutboxDeliverer {
+    public func deliverBundle(_ deliveries: [Delivery]) async -> DeliveryResult? { nil }
 }

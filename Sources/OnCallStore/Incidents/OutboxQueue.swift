@@ -122,6 +122,50 @@ public struct OutboxQueue: Sendable {
         }
     }
 
+    /// Takes the right to message a contact method now: nil when taken (no message in the last `window`, on any
+    /// node), else when it frees up.
+    public func takeThrottle(tenantID: String, contactMethodID: String, window: Duration) async throws -> Date? {
+        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+        for try await _ in try await client.query(
+            """
+            INSERT INTO page_throttle (tenant_id, contact_method_id, last_sent_at) VALUES (\(tenantID), \(contactMethodID), now())
+            ON CONFLICT (tenant_id, contact_method_id) DO UPDATE SET last_sent_at = now()
+            WHERE page_throttle.last_sent_at <= now() - make_interval(secs => \(seconds))
+            RETURNING 1
+            """,
+            logger: logger
+        ) { return nil }
+        for try await free in try await client.query(
+            """
+            SELECT last_sent_at + make_interval(secs => \(seconds)) FROM page_throttle
+            WHERE tenant_id = \(tenantID) AND contact_method_id = \(contactMethodID)
+            """,
+            logger: logger
+        ).decode(Date.self) { return free }
+        return nil
+    }
+
+    /// Gives the right back after a message that did not go (nothing reached the technician).
+    public func releaseThrottle(tenantID: String, contactMethodID: String) async throws {
+        try await client.query(
+            "UPDATE page_throttle SET last_sent_at = '-infinity' WHERE tenant_id = \(tenantID) AND contact_method_id = \(contactMethodID)",
+            logger: logger
+        )
+    }
+
+    /// Puts claimed rows back until `date` without counting the attempt (they wait for a throttle, they did not fail).
+    public func postpone(_ claims: [Claim], until date: Date) async throws {
+        guard !claims.isEmpty else { return }
+        try await client.query(
+            """
+            UPDATE outbox SET attempts = greatest(attempts - 1, 0), locked_until = NULL, locked_by = NULL, next_attempt_at = \(date)
+            FROM unnest(\(claims.map(\.tenantID))::text[], \(claims.map(\.id))::bigint[]) AS p(tenant_id, id)
+            WHERE outbox.tenant_id = p.tenant_id AND outbox.id = p.id AND outbox.locked_by = \(node)
+            """,
+            logger: logger
+        )
+    }
+
     /// Releases the lease and schedules another attempt.
     public func retry(_ claim: Claim, after delay: Duration, error: String) async throws {
         let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
