@@ -65,6 +65,11 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         if let psa = configuration.psa { deliverers["psa"] = PSADeliverer(peer: psa) }
         if let sms = configuration.sms { deliverers["page.sms"] = SMSPageDeliverer(gateway: sms) }
+        if let smtp = configuration.smtp {
+            let server = SMTPClient.Server(host: smtp.host, port: smtp.port, implicitTLS: smtp.implicitTLS, username: smtp.username,
+                                           password: smtp.password?.value, caFile: smtp.caFile)
+            deliverers["page.email"] = EmailPageDeliverer(client: SMTPClient(server: server), from: smtp.from)
+        }
         // The bus (its own client unless it is the main database) carries lifecycle events out and RMM, Security
         // and Backups messages in.
         let bus = try BusConnection.open(configuration, main: database.url, mainClient: client, logger: logger)

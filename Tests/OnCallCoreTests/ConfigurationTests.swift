@@ -58,6 +58,10 @@ struct ConfigurationTests {
         (["PSA_API_URL": "https://psa"], "PSA_SERVICE_KEY"),
         (["PSA_SERVICE_KEY": "k"], "PSA_API_URL"),
         (["SMS_API_URL": "https://api.twilio.com", "SMS_FROM": "+15555550199"], "SMS_ACCOUNT_SID"),
+        (["SMTP_URL": "smtp://mail.example"], "SMTP_FROM"),
+        (["SMTP_URL": "http://mail.example", "SMTP_FROM": "a@b.example"], "SMTP_URL"),
+        (["SMTP_URL": "smtp://mail.example:99999", "SMTP_FROM": "a@b.example"], "SMTP_URL"),
+        (["SMTP_URL": "smtp://mail.example", "SMTP_FROM": "nobody"], "SMTP_FROM"),
         (["SMS_API_URL": "api.twilio.com", "SMS_ACCOUNT_SID": "AC1", "SMS_AUTH_TOKEN": "t", "SMS_FROM": "+1"], "SMS_API_URL"),
         (["PSA_API_URL": "psa.example", "PSA_SERVICE_KEY": "k"], "PSA_API_URL"),
         (["HUB_API_URL": "https://hub"], "HUB_SERVICE_KEY"),
@@ -144,7 +148,7 @@ struct DatabaseURLTests {
 struct IntegrationReportTests {
     @Test func listsEveryPeerWithTheDocumentedImpact() throws {
         let report = IntegrationReport.make(try OnCallConfiguration(environment: [:]))
-        #expect(report.map(\.name) == ["defend", "bus", "psa", "hub_sso", "sms", "hub_billing", "database"])
+        #expect(report.map(\.name) == ["defend", "bus", "psa", "hub_sso", "sms", "email", "hub_billing", "database"])
         #expect(report.allSatisfy { !$0.configured })
         #expect(report.first { $0.name == "psa" }?.impact.contains("no billable ticket, no PSA history") == true)
         #expect(report.first { $0.name == "bus" }?.impact.contains("RMM, Security and Backups events are not being received") == true)
@@ -160,5 +164,18 @@ struct IntegrationReportTests {
         #expect(report.first { $0.name == "hub_sso" }?.configured == true)
         let text = report.compactMap(\.detail).joined()
         #expect(!text.contains("k1") && !text.contains("k2") && !text.contains("k3"))
+    }
+}
+
+@Suite struct SMTPConfigurationTests {
+    @Test func smtpURLsGiveHostPortTLSAndCredentials() throws {
+        let plain = try #require(try OnCallConfiguration(environment: ["SMTP_URL": "smtp://mail.example", "SMTP_FROM": "oncall@msp.example"]).smtp)
+        #expect(plain == .init(host: "mail.example", port: 587, implicitTLS: false, username: nil, password: nil, from: "oncall@msp.example", caFile: nil))
+        let tls = try #require(try OnCallConfiguration(environment: [
+            "SMTP_URL": "smtps://oncall%40msp.example:p%3Ass@smtp.example:2465/", "SMTP_FROM": "On-Call <oncall@msp.example>", "SMTP_CA_FILE": "/etc/ca.pem",
+        ]).smtp)
+        #expect(tls.host == "smtp.example" && tls.port == 2465 && tls.implicitTLS && tls.username == "oncall@msp.example")
+        #expect(tls.password?.value == "p:ss" && tls.caFile == "/etc/ca.pem")
+        #expect(try OnCallConfiguration(environment: ["SMTP_URL": "smtps://h", "SMTP_FROM": "a@b.example"]).smtp?.port == 465)
     }
 }

@@ -99,4 +99,37 @@ struct ChannelTests {
         }
         await sms.close()
     }
+
+    /// Email over SMTP: refused once (try later), then sent; a burst within the window goes as one mail listing them.
+    @Test func emailIsSentOverSMTPAndABurstIsBundled() async throws {
+        let smtp = try await FakeSMTP()
+        smtp.refuse(code: 421)
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        _ = try await SQL.strings(h.url, """
+            INSERT INTO contact_methods (tenant_id, id, technician_id, type, address) VALUES ('acme', 'alice-mail', 'alice', 'email', 'alice@msp.example')
+            RETURNING id
+            """)
+        let client = SMTPClient(server: .init(host: "127.0.0.1", port: smtp.port, implicitTLS: false, username: smtp.username, password: smtp.password))
+        try await h.run(deliverers: ["page.email": EmailPageDeliverer(client: client, from: "On-Call <oncall@msp.example>")],
+                        adjust: { $0.pageThrottle = ["page.email": .seconds(2)] }) { engines in
+            func trigger(_ index: Int) async throws -> IncidentRecord {
+                try await engines[0].trigger(.init(tenantID: "acme", serviceID: "endpoints", title: "Backup \(index) failed", severity: .high, dedupKey: "backup-\(index)")).record
+            }
+            // The first page: refused once (421), retried, delivered.
+            var incidents = [try await trigger(0)]
+            try await SQL.waitUntil(h.url, "SELECT count(*) FROM outbox WHERE channel = 'page:alice-mail'", equals: 0, timeout: .seconds(20))
+            #expect(smtp.mails.count == 1)
+            // Two more within the window: they wait and go together.
+            incidents += [try await trigger(1), try await trigger(2)]
+            try await SQL.waitUntil(h.url, "SELECT count(*) FROM outbox WHERE channel = 'page:alice-mail'", equals: 0, timeout: .seconds(20))
+            let mails = smtp.mails
+            #expect(mails.count == 2, "\(mails.map { $0.header("Subject") ?? "" })")
+            #expect(mails.first?.header("Subject") == "[HIGH] #\(incidents[0].number) Backup 0 failed")
+            #expect(mails.first?.text.contains("Acknowledge: http://oncall.test/ack/v1.") == true)
+            #expect(mails.last?.header("Subject") == "2 incidents for you (acme)")
+            #expect(mails.last.map { $0.text.contains("Backup 1 failed") && $0.text.contains("Backup 2 failed") } == true)
+            #expect(mails.allSatisfy { $0.to == ["alice@msp.example"] && $0.from == "oncall@msp.example" })
+        }
+        await smtp.close()
+    }
 }

@@ -55,6 +55,13 @@ public enum IntegrationReport {
                 detail: c.sms.map { "Twilio-compatible API at \($0.url), from \($0.from)" }
             ),
             IntegrationStatus(
+                name: "email",
+                configured: c.smtp != nil,
+                variables: ["SMTP_URL", "SMTP_FROM"],
+                impact: "Technicians' email contact methods are not paged (their pages are recorded in the timeline as skipped); other channels still are.",
+                detail: c.smtp.map { "SMTP \($0.implicitTLS ? "with TLS" : "with STARTTLS when offered") at \($0.host):\($0.port), from \($0.from)" }
+            ),
+            IntegrationStatus(
                 name: "hub_billing",
                 configured: c.hubBilling != nil,
                 variables: ["HUB_API_URL", "HUB_SERVICE_KEY"],

@@ -66,6 +66,28 @@ public struct OnCallConfiguration: Sendable {
     public var hubBilling: ServicePeer?
     /// `SMS_API_URL` + `SMS_ACCOUNT_SID` + `SMS_AUTH_TOKEN` + `SMS_FROM`: a Twilio-compatible SMS API.
     public var sms: SMSGateway?
+    /// `SMTP_URL` + `SMTP_FROM` (+ `SMTP_CA_FILE`): the mail server email pages go through.
+    public var smtp: SMTPServer?
+
+    public struct SMTPServer: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        /// `smtps://`: TLS from the start; `smtp://`: STARTTLS when the server offers it.
+        public var implicitTLS: Bool
+        public var username: String?
+        public var password: Secret?
+        public var from: String
+        public var caFile: String?
+        public init(host: String, port: Int, implicitTLS: Bool, username: String?, password: Secret?, from: String, caFile: String?) {
+            self.host = host
+            self.port = port
+            self.implicitTLS = implicitTLS
+            self.username = username
+            self.password = password
+            self.from = from
+            self.caFile = caFile
+        }
+    }
 
     public struct SMSGateway: Sendable, Equatable {
         public var url: String
@@ -131,6 +153,12 @@ public struct OnCallConfiguration: Sendable {
 
         psa = try Self.peer(env, url: "PSA_API_URL", key: "PSA_SERVICE_KEY")
         hubBilling = try Self.peer(env, url: "HUB_API_URL", key: "HUB_SERVICE_KEY")
+        switch (env["SMTP_URL"], env["SMTP_FROM"]) {
+        case (nil, nil): break
+        case (let url?, let from?): smtp = try Self.smtpServer(url, from: from, caFile: env["SMTP_CA_FILE"])
+        case (nil, _?): throw fail("SMTP_URL", "is unset while SMTP_FROM is set; set both or neither")
+        case (_?, nil): throw fail("SMTP_FROM", "is unset while SMTP_URL is set; set both or neither")
+        }
         let smsNames = ["SMS_API_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"]
         let smsSet = smsNames.filter { env[$0] != nil }
         if smsSet.count == smsNames.count {
@@ -193,6 +221,8 @@ public struct OnCallConfiguration: Sendable {
             ("SMS_ACCOUNT_SID", sms?.accountSID ?? "unset"),
             ("SMS_AUTH_TOKEN", secret(sms?.authToken)),
             ("SMS_FROM", sms?.from ?? "unset"),
+            ("SMTP_URL", smtp.map { "\($0.implicitTLS ? "smtps" : "smtp")://\($0.username.map { "\($0):…@" } ?? "")\($0.host):\($0.port)" } ?? "unset"),
+            ("SMTP_FROM", smtp?.from ?? "unset"),
             ("OPS_API_KEY", secret(opsAPIKey)),
             ("ONCALL_WORKFLOWS_DIR", workflowsDirectory ?? "./workflows"),
             ("ONCALL_NODE_NAME", nodeName ?? "host name and process id"),
@@ -208,6 +238,36 @@ public struct OnCallConfiguration: Sendable {
         case (nil, _?): throw ConfigurationError(variable: urlName, reason: "is unset while \(keyName) is set; set both or neither")
         case (_?, nil): throw ConfigurationError(variable: keyName, reason: "is unset while \(urlName) is set; set both or neither")
         }
+    }
+
+    /// `smtp://[user[:password]@]host[:port]` (587 by default) or `smtps://…` (465).
+    static func smtpServer(_ text: String, from: String, caFile: String?) throws(ConfigurationError) -> SMTPServer {
+        let lower = text.lowercased()
+        let implicitTLS: Bool
+        if lower.hasPrefix("smtps://") { implicitTLS = true } else if lower.hasPrefix("smtp://") { implicitTLS = false } else {
+            throw ConfigurationError(variable: "SMTP_URL", reason: "'\(text.split(separator: "@").last ?? "")' is not an smtp:// or smtps:// URL")
+        }
+        var rest = Substring(text.drop { $0 != ":" }.dropFirst(3))
+        while rest.hasSuffix("/") { rest.removeLast() }
+        var username: String?, password: Secret?
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            let parts = credentials.split(separator: ":", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            username = parts.first
+            if parts.count == 2 { password = Secret(parts[1]) }
+        }
+        var host = String(rest), port = implicitTLS ? 465 : 587
+        if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") {
+            guard let value = Int(rest[rest.index(after: colon)...]), (1...65535).contains(value) else {
+                throw ConfigurationError(variable: "SMTP_URL", reason: "the port after '\(rest[..<colon])' is not a number from 1 to 65535")
+            }
+            host = String(rest[..<colon])
+            port = value
+        }
+        guard !host.isEmpty else { throw ConfigurationError(variable: "SMTP_URL", reason: "has no host") }
+        guard from.contains("@") else { throw ConfigurationError(variable: "SMTP_FROM", reason: "'\(from)' is not an email address") }
+        return SMTPServer(host: host, port: port, implicitTLS: implicitTLS, username: username, password: password, from: from, caFile: caFile)
     }
 
     /// Checks an absolute http(s) URL and drops a trailing slash so paths can be appended.
