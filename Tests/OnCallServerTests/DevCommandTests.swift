@@ -6,7 +6,7 @@ import Testing
 @Suite("oncall dev fakes")
 struct DevCommandTests {
     @Test func theFakesRunSayWhereAndPrintWhatTheyReceive() async throws {
-        let fakes = try ServerProcess(["dev", "fakes", "--webhooks-port", "0", "--psa-port", "0", "--hub-port", "0", "--sms-port", "0"])
+        let fakes = try ServerProcess(["dev", "fakes", "--webhooks-port", "0", "--psa-port", "0", "--hub-port", "0", "--sms-port", "0", "--smtp-port", "0"])
         defer { fakes.terminate() }
         let line = try await fakes.line(containing: "PSA_API_URL=")
         let psa = try #require(line.split(separator: " ").first { $0.hasPrefix("PSA_API_URL=") }).dropFirst("PSA_API_URL=".count)

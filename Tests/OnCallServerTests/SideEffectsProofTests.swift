@@ -18,6 +18,7 @@ struct SideEffectsProofTests {
         let receiver = try await RecordingHTTPServer()
         let psa = try await FakePSA()
         let sms = try await FakeSMS()
+        let smtp = try await FakeSMTP()
         var seed = Seed()
         seed.technicians = ["alice": receiver.url("/pages/alice")]
         seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])]
@@ -26,7 +27,8 @@ struct SideEffectsProofTests {
             INSERT INTO contact_methods (tenant_id, id, technician_id, type, address) VALUES
               ('acme', 'alice-slack', 'alice', 'slack', '\(receiver.url("/slack/alice"))'),
               ('acme', 'alice-teams', 'alice', 'teams', '\(receiver.url("/teams/alice"))'),
-              ('acme', 'alice-sms', 'alice', 'sms', '+15555550100')
+              ('acme', 'alice-sms', 'alice', 'sms', '+15555550100'),
+              ('acme', 'alice-mail', 'alice', 'email', 'alice@msp.example')
             RETURNING id
             """)
         var environment = CrashTests.environment(url, receiver: receiver, node: "a")
@@ -36,6 +38,8 @@ struct SideEffectsProofTests {
         environment["SMS_ACCOUNT_SID"] = sms.accountSID
         environment["SMS_AUTH_TOKEN"] = sms.authToken
         environment["SMS_FROM"] = "+15555550199"
+        environment["SMTP_URL"] = "smtp://\(smtp.username):\(smtp.password)@127.0.0.1:\(smtp.port)"
+        environment["SMTP_FROM"] = "On-Call <oncall@msp.example>"
         environment["BUS_CONNECTION_STRING"] = url.connectionString
         let server = try ServerProcess(["serve"], environment: environment)
         defer { server.terminate() }
@@ -46,6 +50,8 @@ struct SideEffectsProofTests {
         try await receiver.waitFor(1, path: "/slack/alice")
         try await receiver.waitFor(1, path: "/teams/alice")
         try await sms.server.waitFor(1)
+        for _ in 0..<200 where smtp.mails.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(smtp.mails.first?.header("Subject")?.contains("RAID degraded on nas-02") == true)
         #expect(webhookPage.header("X-OnCall-Signature")?.hasPrefix("t=") == true)
         #expect(sms.messages.first?.body.contains("RAID degraded on nas-02") == true)
 
@@ -71,11 +77,12 @@ struct SideEffectsProofTests {
             "created", "acknowledged", "note_added", "note_added", "resolved",
         ].map { "com.theonestack.oncall.incident." + $0 })
         #expect(Set(events.map { $0.split(separator: " ")[1] }).count == events.count, "unique ids")
-        #expect(receiver.received(path: "/pages/alice").count == 1 && sms.messages.count == 1, "each channel paged once")
+        #expect(receiver.received(path: "/pages/alice").count == 1 && sms.messages.count == 1 && smtp.mails.count == 1, "each channel paged once")
 
         server.signal(SIGTERM)
         #expect(try await server.waitForExit() == 0)
         await psa.close()
         await sms.close()
+        await smtp.close()
     }
 }
