@@ -2,10 +2,12 @@ public import Foundation
 import NIOCore
 import NIOExtras
 import NIOPosix
+import NIOSSL
 import Synchronization
 
-/// An SMTP server on a local port (plain text, AUTH PLAIN and LOGIN): records each message, and can refuse the
-/// next ones (`refuse(code:times:)`, at MAIL FROM) to make a client try again.
+/// An SMTP server on a local port (AUTH PLAIN and LOGIN; with a certificate, STARTTLS, required before AUTH):
+/// records each message, and can refuse the next ones (`refuse(code:times:)`, at MAIL FROM) to make a client
+/// try again.
 public final class FakeSMTP: Sendable {
     public struct Mail: Sendable, Equatable {
         public var from: String
@@ -49,16 +51,24 @@ public final class FakeSMTP: Sendable {
     public let username: String
     public let password: String
 
-    public init(username: String = "oncall", password: String = "smtp-password", port requestedPort: Int = 0) async throws {
+    /// - Parameter tls: PEM certificate and key files: the server then offers STARTTLS and refuses AUTH before it.
+    public init(username: String = "oncall", password: String = "smtp-password", port requestedPort: Int = 0,
+                tls: (certificate: String, key: String)? = nil) async throws {
         let box = state
         self.username = username
         self.password = password
+        let context = try tls.map { files in
+            try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem))
+            ))
+        }
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(Session(state: box, username: username, password: password))
+                    try channel.pipeline.syncOperations.addHandler(Session(state: box, username: username, password: password, tls: context))
                 }
             }
             .bind(host: "127.0.0.1", port: requestedPort).get()
@@ -82,7 +92,9 @@ public final class FakeSMTP: Sendable {
         let state: Box
         let username: String
         let password: String
+        let tls: NIOSSLContext?
         // Event-loop confined.
+        var secure = false
         var from: String?
         var to: [String] = []
         var data: [String]?
@@ -90,10 +102,11 @@ public final class FakeSMTP: Sendable {
         var loginStep = 0
         var loginUser = ""
 
-        init(state: Box, username: String, password: String) {
+        init(state: Box, username: String, password: String, tls: NIOSSLContext?) {
             self.state = state
             self.username = username
             self.password = password
+            self.tls = tls
         }
 
         func channelActive(context: ChannelHandlerContext) {
@@ -136,7 +149,14 @@ public final class FakeSMTP: Sendable {
             }
             let upper = line.uppercased()
             if upper.hasPrefix("EHLO") || upper.hasPrefix("HELO") {
-                reply(context, "250-fake.smtp\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME")
+                reply(context, "250-fake.smtp\r\n" + (tls != nil && !secure ? "250-STARTTLS\r\n" : "") + "250-AUTH PLAIN LOGIN\r\n250 8BITMIME")
+            } else if upper == "STARTTLS", let tls, !secure {
+                reply(context, "220 2.0.0 ready to start TLS")
+                // The reply has gone down the pipeline; what the client sends next is the TLS handshake.
+                try? context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+                secure = true
+            } else if upper.hasPrefix("AUTH"), tls != nil, !secure {
+                reply(context, "530 5.7.0 must issue a STARTTLS command first")
             } else if upper.hasPrefix("AUTH PLAIN ") {
                 let parts = (Data(base64Encoded: String(line.dropFirst(11))) ?? Data()).split(separator: 0, omittingEmptySubsequences: false)
                     .map { String(decoding: $0, as: UTF8.self) }

@@ -29,6 +29,33 @@ struct SMTPClientTests {
         await smtp.close()
     }
 
+    /// STARTTLS: the server offers it and refuses AUTH before it; the client upgrades, checks the certificate
+    /// against the given root, and authenticates inside TLS.
+    @Test func startTLSBeforeCredentials() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("oncall-smtp-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                             "-addext", "subjectAltName=DNS:localhost", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(openssl.terminationStatus == 0)
+        let smtp = try await FakeSMTP(tls: (dir + "/cert.pem", dir + "/key.pem"))
+        let trusted = SMTPClient(server: .init(host: "localhost", port: smtp.port, implicitTLS: false, username: smtp.username, password: smtp.password,
+                                               caFile: dir + "/cert.pem"), timeout: .seconds(5))
+        try await trusted.send(Self.message)
+        #expect(smtp.mails.first?.user == "oncall" && smtp.mails.first?.text == Self.message.text)
+        // Without the root, the certificate is not trusted: nothing is sent, not even the credentials.
+        let untrusted = SMTPClient(server: .init(host: "localhost", port: smtp.port, implicitTLS: false, username: smtp.username, password: smtp.password),
+                                   timeout: .seconds(5))
+        await #expect(throws: SMTPClient.Failure.self) { try await untrusted.send(Self.message) }
+        #expect(smtp.mails.count == 1)
+        await smtp.close()
+    }
+
     @Test func refusalsSayWhetherTryingAgainHelps() async throws {
         let smtp = try await FakeSMTP()
         smtp.refuse(code: 451)

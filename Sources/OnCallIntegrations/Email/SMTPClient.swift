@@ -90,7 +90,9 @@ public struct SMTPClient: Sendable {
     private func converse(_ message: Message) async throws {
         let replies = ReplyReader()
         let tls = try makeTLSContext()
-        let host = server.host, implicitTLS = server.implicitTLS
+        let implicitTLS = server.implicitTLS
+        // SNI and name checks take a host name; an IP address goes without (the chain is still verified).
+        let host: String? = server.host.contains(":") || server.host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : server.host
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
