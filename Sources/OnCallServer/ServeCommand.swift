@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         let signing = SigningSecrets(client: client, logger: logger)
         var deliverers: [String: any OutboxDeliverer] = [
             "page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) }),
-            "page.slack": SlackPageDeliverer(), "page.teams": TeamsPageDeliverer(),
+            "page.slack": ChatPageDeliverer(.slack), "page.teams": ChatPageDeliverer(.teams),
         ]
         if let psa = configuration.psa { deliverers["psa"] = PSADeliverer(peer: psa) }
         if let sms = configuration.sms { deliverers["page.sms"] = SMSPageDeliverer(gateway: sms) }

@@ -116,7 +116,7 @@ struct DomainPagingTests {
         try await h.run { engines in
             // A window that ends a few seconds from now (written now, so a slow set-up cannot eat it). Its end as
             // written (wall-clock seconds) is the instant paging may start; under load the trigger may come later.
-            let tenant = Self.tenant(receiver: h.receiver, overrideAlice: false, windowSeconds: 4)
+            let tenant = Self.tenant(receiver: h.receiver, overrideAlice: false, windowSeconds: 8)
             try await Self.write(tenant, to: h)
             let windowEnd = try tenant.services.first { $0.id == "quiet" }!.maintenanceWindows[0].instants().end
             engines[0].forget(tenantID: "acme")
@@ -124,7 +124,7 @@ struct DomainPagingTests {
             try #require(incident.createdAt < windowEnd, "the machine was too slow to open the incident inside the window")
             #expect(incident.state == "triggered", "recorded, paging no one during the window")
             #expect(incident.snapshot.timers["maintenance_over"]?.dueAt == windowEnd)
-            let page = try await h.receiver.waitFor(1, path: "/pages", timeout: .seconds(15))[0]
+            let page = try await h.receiver.waitFor(1, path: "/pages", timeout: .seconds(25))[0]
             #expect(page.path == "/pages/bob")
             #expect(Timestamp(page.at) >= windowEnd, "paged when the window ended, not before")
             _ = try await engines[0].waitFor(incident.id) { $0.state == "escalating" }

@@ -46,7 +46,7 @@ struct EngineHarness {
             adjust(&settings)
             let engine = IncidentEngine(client: client, workflows: Self.workflows, deliverers: [
                     "page.webhook": WebhookPageDeliverer(signingSecret: { try await signing.secret(tenantID: $0) }),
-                    "page.slack": SlackPageDeliverer(), "page.teams": TeamsPageDeliverer(),
+                    "page.slack": ChatPageDeliverer(.slack), "page.teams": ChatPageDeliverer(.teams),
                 ].merging(extra) { $1 }, settings: settings, logger: TestDatabase.logger)
             engines.append(engine)
             services.append(client)

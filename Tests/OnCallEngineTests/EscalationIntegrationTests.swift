@@ -35,11 +35,12 @@ struct EscalationIntegrationTests {
             let t = try #require(signature.split(separator: ",").first.flatMap { Double($0.dropFirst(2)) })
             #expect(signature == WebhookPageDeliverer.signature(body: first.text, secret: secret, at: Date(timeIntervalSince1970: t)))
             #expect(signature != WebhookPageDeliverer.signature(body: first.text + " ", secret: secret, at: Date(timeIntervalSince1970: t)))
-            #expect(h.receiver.received(path: "/pages/bob").isEmpty, "layer 2 waits for layer 1's delay")
 
+            // Layer 2 waits for layer 1's delay (the bound above is loose: a loaded CI machine is slow; timer
+            // precision is measured by ops/bench/timer-lateness, not here).
             let second = try await h.receiver.waitFor(1, path: "/pages/bob")[0]
             let gap = second.at.timeIntervalSince(incident.createdAt.date)
-            #expect(gap >= 1.0 && gap < 2.5, "layer 2 paged about 1 s after the incident opened, not \(gap)")
+            #expect(gap >= 1.0 && gap < 6, "layer 2 paged about 1 s after the incident opened, not \(gap)")
 
             let acked = try await engine.act(IncidentEvent(.acknowledge, by: "technician:bob"), on: incident.id, tenantID: "acme")
             #expect(acked.record?.state == "acknowledged")

@@ -52,25 +52,40 @@ extension HTTPDelivery {
     static func amount(_ duration: Duration) -> TimeAmount {
         .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
+
+    /// A peer's base URL without a trailing slash, so paths can be appended.
+    static func base(_ peer: OnCallConfiguration.ServicePeer) -> String {
+        peer.url.hasSuffix("/") ? String(peer.url.dropLast()) : peer.url
+    }
 }
 
-/// Pages through a `slack` contact method: a Slack incoming webhook (the method's `url`) gets a message with
-/// the incident and an **Acknowledge** button that opens the page's one-click link. Slack's 429 with
-/// `Retry-After` is honoured.
-public struct SlackPageDeliverer: OutboxDeliverer {
+/// Pages through a chat's incoming webhook (the contact method's `url`): Slack gets a message, Teams an
+/// Adaptive Card, each with the incident and an **Acknowledge** button that opens the page's one-click link.
+/// A 429 with `Retry-After` (Slack's rate limit) is honoured.
+public struct ChatPageDeliverer: OutboxDeliverer {
+    public enum Chat: Sendable {
+        case slack, teams
+    }
+
+    let chat: Chat
     let client: HTTPClient
     let timeout: TimeAmount
 
-    public init(client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10)) {
+    public init(_ chat: Chat, client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10)) {
+        self.chat = chat
         self.client = client
         self.timeout = HTTPDelivery.amount(timeout)
     }
 
     public func deliver(_ delivery: Delivery) async -> DeliveryResult {
         guard let page = PagePayload.decode(delivery) else { return .failed(error: "page payload is not a page") }
-        return await HTTPDelivery.postJSON(page.contact_method.address, body: Self.message(page), delivery: delivery, client: client, timeout: timeout)
+        let message = chat == .slack ? SlackMessage.message(page) : TeamsMessage.message(page)
+        return await HTTPDelivery.postJSON(page.contact_method.address, body: message, delivery: delivery, client: client, timeout: timeout)
     }
+}
 
+/// A Slack message: the headline, a section with the incident's context, Acknowledge and Open buttons.
+enum SlackMessage {
     static func message(_ page: PagePayload) -> JSONValue {
         var blocks: [JSONValue] = [
             .object(["type": .string("section"), "text": .object(["type": .string("mrkdwn"), "text": .string("*\(escape(page.headline))*\n\(escape(page.context))")])]),
@@ -93,22 +108,8 @@ public struct SlackPageDeliverer: OutboxDeliverer {
     }
 }
 
-/// Pages through a `teams` contact method: a Microsoft Teams incoming webhook (the method's `url`) gets an
-/// Adaptive Card with the incident and an **Acknowledge** action that opens the page's one-click link.
-public struct TeamsPageDeliverer: OutboxDeliverer {
-    let client: HTTPClient
-    let timeout: TimeAmount
-
-    public init(client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10)) {
-        self.client = client
-        self.timeout = HTTPDelivery.amount(timeout)
-    }
-
-    public func deliver(_ delivery: Delivery) async -> DeliveryResult {
-        guard let page = PagePayload.decode(delivery) else { return .failed(error: "page payload is not a page") }
-        return await HTTPDelivery.postJSON(page.contact_method.address, body: Self.message(page), delivery: delivery, client: client, timeout: timeout)
-    }
-
+/// A Microsoft Teams Adaptive Card (1.4) with the same lines and Acknowledge / Open actions.
+enum TeamsMessage {
     static func message(_ page: PagePayload) -> JSONValue {
         var actions: [JSONValue] = []
         if let ack = page.acknowledge_url {

@@ -26,7 +26,7 @@ public struct WebhookPageDeliverer: OutboxDeliverer {
         self.signingSecret = signingSecret
         self.clock = clock
         self.client = client
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = HTTPDelivery.amount(timeout)
     }
 
     struct Target: Decodable {

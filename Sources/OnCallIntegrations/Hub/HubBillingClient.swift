@@ -13,10 +13,10 @@ public struct HubBillingClient: Sendable {
     let timeout: TimeAmount
 
     public init(peer: OnCallConfiguration.ServicePeer, client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10)) {
-        baseURL = peer.url.hasSuffix("/") ? String(peer.url.dropLast()) : peer.url
+        baseURL = HTTPDelivery.base(peer)
         serviceKey = peer.serviceKey
         self.client = client
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = HTTPDelivery.amount(timeout)
     }
 
     public static func idempotencyKey(tenantID: String, day: String) -> String { "oncall:billing:\(tenantID):\(day)" }
