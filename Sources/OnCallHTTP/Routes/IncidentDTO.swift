@@ -89,6 +89,14 @@ struct NoteBody: Decodable {
     var text: String?
 }
 
+struct EscalateBody: Decodable {
+    var layer: Int?
+}
+
+struct SnoozeBody: Decodable {
+    var duration: String?
+}
+
 struct TriggerResponse: ResponseEncodable {
     var incident: IncidentDTO
     var deduplicated: Bool

@@ -45,6 +45,10 @@ public struct IncidentRoutes: Sendable {
                 .response(from: request, context: context)
                 .withStatus(deduplicated ? .ok : .created)
         }
+        incidents.get { request, _ -> Response in
+            let caller = try await auth.require(.read, request)
+            return try await list(request, tenantID: caller.tenantID)
+        }
         incidents.get(":id") { request, context -> IncidentDTO in
             let caller = try await auth.require(.read, request)
             let id = try incidentID(context)
@@ -60,6 +64,27 @@ public struct IncidentRoutes: Sendable {
         incidents.post(":id/resolve") { request, context in
             try await act(.resolve, try await auth.require(.respond, request), context)
         }
+        incidents.post(":id/unacknowledge") { request, context in
+            try await act(.unacknowledge, try await auth.require(.respond, request), context)
+        }
+        // {"layer": N}: pages that layer of the policy now (409 when the policy has no such layer).
+        incidents.post(":id/escalate") { request, context in
+            let caller = try await auth.require(.respond, request)
+            let body = try await request.decode(as: EscalateBody.self, context: context)
+            guard let layer = body.layer, layer >= 1 else {
+                throw APIError(.unprocessableContent, message: "layer: required, a layer number from 1", problems: [("layer", "required, from 1")])
+            }
+            return try await act(.escalate(layer: layer), caller, context)
+        }
+        // {"duration": "30m"}: quiet until then; escalation starts again if it is still acknowledged.
+        incidents.post(":id/snooze") { request, context in
+            let caller = try await auth.require(.respond, request)
+            let body = try await request.decode(as: SnoozeBody.self, context: context)
+            guard let text = body.duration, let duration = DurationText.parse(text), duration > .zero, duration <= .seconds(7 * 86400) else {
+                throw APIError(.unprocessableContent, message: "duration: a length such as 30m or 4h, at most 7 days", problems: [("duration", "30m, 4h, … ≤ 7d")])
+            }
+            return try await act(.snooze(duration), caller, context)
+        }
         incidents.post(":id/notes") { request, context in
             let caller = try await auth.require(.respond, request)
             let body = try await request.decode(as: NoteBody.self, context: context)
@@ -68,6 +93,50 @@ public struct IncidentRoutes: Sendable {
             }
             return try await act(.note(text), caller, context)
         }
+    }
+
+    /// `GET /api/incidents?state=&open=&service=&severity=&source=&since=&text=&limit=&cursor=`: newest first;
+    /// lists are comma-separated; `next_cursor` (null on the last page) continues.
+    func list(_ request: Request, tenantID: String) async throws -> Response {
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+        func values(_ name: String) -> [String] {
+            (query[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        func invalid(_ name: String, _ message: String) -> APIError { APIError(.badRequest, message: "\(name): \(message)", problems: [(name, message)]) }
+        var filter = IncidentStore.Filter()
+        filter.states = values("state")
+        filter.services = values("service")
+        filter.sources = values("source")
+        filter.severities = try values("severity").map { text in
+            guard let severity = Severity(rawValue: text.lowercased()) else { throw invalid("severity", "one of critical, high, medium, low, info, not '\(text)'") }
+            return severity
+        }
+        if let open = query["open"] {
+            guard open == "true" || open == "false" else { throw invalid("open", "true or false") }
+            filter.open = open == "true"
+        }
+        if let since = query["since"] {
+            guard let date = try? Date(since, strategy: .iso8601) else { throw invalid("since", "an RFC 3339 instant such as 2026-11-29T08:00:00Z") }
+            filter.since = Timestamp(date)
+        }
+        filter.text = query["text"]
+        let limit = try query["limit"].map { text in
+            guard let value = Int(text), (1...200).contains(value) else { throw invalid("limit", "a number from 1 to 200") }
+            return value
+        } ?? 50
+        var before: Int64?
+        if let cursor = query["cursor"] {
+            guard cursor.hasPrefix("n"), let number = Int64(cursor.dropFirst()) else { throw invalid("cursor", "not a cursor this API gave") }
+            before = number
+        }
+        let records = try await engine.store.list(tenantID: tenantID, filter: filter, before: before, limit: limit + 1)
+        let page = records.prefix(limit)
+        let next = records.count > limit ? page.last.map { "n\($0.number)" } : nil
+        let encoder = JSONEncoder()
+        let items = try page.map { String(decoding: try encoder.encode(IncidentDTO($0)), as: UTF8.self) }
+        let text = #"{"incidents":[\#(items.joined(separator: ","))],"next_cursor":\#(next.map(JSONText.quoted) ?? "null")}"#
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     func act(_ kind: IncidentEvent.Kind, _ caller: Principal, _ context: OnCallRequestContext) async throws -> IncidentDTO {
