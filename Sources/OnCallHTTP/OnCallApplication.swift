@@ -9,7 +9,8 @@ public import OnCallCore
 public enum OnCallApplication {
     /// The router: JSON errors outermost, then the route groups.
     public static func makeRouter(
-        health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil, webhooks: WebhookRoutes? = nil, defend: DefendRoutes? = nil
+        health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil, webhooks: WebhookRoutes? = nil, defend: DefendRoutes? = nil,
+        bridge: BridgeRoutes? = nil
     ) -> Router<OnCallRequestContext> {
         let router = Router(context: OnCallRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
@@ -18,6 +19,7 @@ public enum OnCallApplication {
         admin?.register(on: router)
         webhooks?.register(on: router)
         defend?.register(on: router)
+        bridge?.register(on: router)
         return router
     }
 

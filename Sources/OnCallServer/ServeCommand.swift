@@ -114,7 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
             router: OnCallApplication.makeRouter(
                 health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts, signing: signing),
                 webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
-                defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock)
+                defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock),
+                bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock)
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),

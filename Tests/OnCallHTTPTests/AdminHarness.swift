@@ -70,7 +70,8 @@ struct AdminHarness: Sendable {
             incidents: IncidentRoutes(engine: engine, auth: auth),
             admin: AdminRoutes(admin: admin, accounts: accounts, signing: SigningSecrets(client: client, logger: logger)),
             webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
-            defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock)
+            defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock),
+            bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock)
         )
         try await withLiveServer(services: [client] + engine.services + [alertLogWriter], router: router) { port in
             for tenant in [try acme(), other()] {

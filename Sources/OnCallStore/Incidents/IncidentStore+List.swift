@@ -13,6 +13,8 @@ extension IncidentStore {
         public var since: Timestamp?
         /// Part of the title or dedup key (case-insensitive), or `#42` / `42` for an incident number.
         public var text: String?
+        /// Open ones, and closed ones changed at or after this instant ("active and recent").
+        public var activeOrChangedSince: Timestamp?
 
         public init() {}
     }
@@ -33,6 +35,7 @@ extension IncidentStore {
               AND (cardinality(\(filter.severities.map(\.rawValue))::text[]) = 0 OR severity = ANY(\(filter.severities.map(\.rawValue))::text[]))
               AND (cardinality(\(filter.sources)::text[]) = 0 OR source = ANY(\(filter.sources)::text[]))
               AND created_at >= to_timestamp(\((filter.since?.microseconds ?? 0)) / 1000000.0)
+              AND (\(filter.activeOrChangedSince == nil) OR is_open OR updated_at >= to_timestamp(\((filter.activeOrChangedSince?.microseconds ?? 0)) / 1000000.0))
               AND (\(text) = '' OR number = \(number) OR title ILIKE \(pattern) OR dedup_key ILIKE \(pattern))
             ORDER BY number DESC
             LIMIT \(limit)
