@@ -50,4 +50,35 @@ struct BridgeTests {
             #expect(!refusals[0].text.contains("Backup failed"))
         }
     }
+
+    /// Search: ranked hits of every kind, typos forgiven, SQL metacharacters harmless, one tenant only.
+    @Test func searchRanksIncidentsAndSetUpAndStaysInItsTenant() async throws {
+        try await AdminHarness.run { h in
+            let key = try #require(try await h.as("owner", "POST", "/api/integrations/noc-wall/rotate").object["key"] as? String)
+            let made = try await h.as("owner", "POST", "/api/incidents", json: #"{"service":"backups","title":"Nightly backup failed on FS01","severity":"high","dedup_key":"veeam-job-7"}"#)
+            let number = try #require((made.object["incident"] as? [String: Any])?["number"] as? Int)
+            _ = try await h.as("owner", "POST", "/api/incidents", json: #"{"service":"backups","title":"Printer jam","severity":"low"}"#, tenant: "other-msp")
+
+            func search(_ q: String, tenant: String = "acme-msp") async throws -> [[String: Any]] {
+                let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+                let response = try await Self.get(h, "/api/search?q=\(encoded)&tenant_id=\(tenant)", key: key, tenant: nil)
+                #expect(response.status == 200, "\(response.text)")
+                return response.object["results"] as? [[String: Any]] ?? []
+            }
+            let backup = try await search("backup")
+            #expect(backup.contains { $0["kind"] as? String == "incident" && $0["title"] as? String == "Nightly backup failed on FS01" })
+            #expect(backup.contains { $0["kind"] as? String == "service" && $0["id"] as? String == "backups" })
+            #expect(try await search("backpu failed").first?["title"] as? String == "Nightly backup failed on FS01", "a typo still finds it")
+            #expect(try await search("#\(number)").first?["detail"] as? String == "#\(number) · high · escalating")
+            #expect(try await search("veeam-job-7").first?["kind"] as? String == "incident")
+            #expect(try await search("alice").contains { $0["kind"] as? String == "technician" && $0["id"] as? String == "alice" })
+            #expect(try await search("primary").contains { $0["kind"] as? String == "schedule" })
+            #expect(try await search("printer").isEmpty, "another tenant's incident is not found")
+            #expect(try await search("'; DROP TABLE incidents; --").isEmpty)
+            #expect(try await search("%_\\").isEmpty)
+            let other = try await Self.get(h, "/api/search?q=printer&tenant_id=other-msp", key: key, tenant: nil)
+            #expect(other.status == 401, "a key searches its own tenant only")
+            #expect(try await h.as("owner", "GET", "/api/incidents").status == 200, "the incidents table is still there")
+        }
+    }
 }

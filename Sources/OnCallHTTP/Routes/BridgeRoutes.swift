@@ -68,6 +68,27 @@ public struct BridgeRoutes: Sendable {
             }
             return jsonResponse(#"{"tenant_id":\#(JSONText.quoted(tenantID)),"at":\#(JSONText.quoted(now.iso8601)),"schedules":[\#(schedules.joined(separator: ","))]}"#)
         }
+        // Search: `q` across incidents, services, schedules and technicians, ranked (`tenant_id` in the query, or
+        // X-Tenant-Id).
+        router.get("api/search") { request, _ -> Response in
+            let query = Self.query(request)
+            let tenantID = try await authenticate(request, tenant: query["tenant_id"])
+            guard let q = query["q"]?.trimmingCharacters(in: .whitespaces), !q.isEmpty, q.count <= 200 else {
+                throw APIError(.badRequest, message: "q: what to look for, 1 to 200 characters", problems: [("q", "1–200 characters")])
+            }
+            let limit = try query["limit"].map { text in
+                guard let value = Int(text), (1...100).contains(value) else {
+                    throw APIError(.badRequest, message: "limit: a number from 1 to 100", problems: [("limit", "1–100")])
+                }
+                return value
+            } ?? 20
+            let hits = try await SearchStore(client: domain.client, logger: domain.logger).search(tenantID: tenantID, query: q, limit: limit)
+            let results = hits.map { hit in
+                #"{"kind":\#(JSONText.quoted(hit.kind)),"id":\#(JSONText.quoted(hit.id)),"title":\#(JSONText.quoted(hit.title)),"#
+                    + #""detail":\#(JSONText.quoted(hit.detail)),"score":\#((hit.score * 1000).rounded() / 1000)}"#
+            }
+            return jsonResponse(#"{"tenant_id":\#(JSONText.quoted(tenantID)),"query":\#(JSONText.quoted(q)),"results":[\#(results.joined(separator: ","))]}"#)
+        }
         // Escalation policies as defined (the configuration format's JSON), with the services that use each.
         router.get("api/bridge/escalations") { request, _ -> Response in
             let tenantID = try await authenticate(request)
@@ -82,8 +103,8 @@ public struct BridgeRoutes: Sendable {
         }
     }
 
-    func authenticate(_ request: Request) async throws -> String {
-        guard let tenant = request.headers[HTTPField.Name("X-Tenant-Id")!], !tenant.isEmpty,
+    func authenticate(_ request: Request, tenant fromQuery: String? = nil) async throws -> String {
+        guard let tenant = fromQuery ?? request.headers[HTTPField.Name("X-Tenant-Id")!], !tenant.isEmpty,
               let key = request.headers[HTTPField.Name("X-Integration-Key")!], !key.isEmpty,
               try await domain.authenticateBridge(tenantID: tenant, key: key) != nil else {
             throw Self.refused
