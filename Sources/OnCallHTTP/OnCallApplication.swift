@@ -10,7 +10,7 @@ public enum OnCallApplication {
     /// The router: JSON errors outermost, then the route groups.
     public static func makeRouter(
         health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil, webhooks: WebhookRoutes? = nil, defend: DefendRoutes? = nil,
-        bridge: BridgeRoutes? = nil
+        bridge: BridgeRoutes? = nil, ops: OpsRoutes? = nil
     ) -> Router<OnCallRequestContext> {
         let router = Router(context: OnCallRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
@@ -20,6 +20,7 @@ public enum OnCallApplication {
         webhooks?.register(on: router)
         defend?.register(on: router)
         bridge?.register(on: router)
+        ops?.register(on: router)
         return router
     }
 

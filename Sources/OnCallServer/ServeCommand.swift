@@ -115,7 +115,8 @@ struct ServeCommand: AsyncParsableCommand {
                 health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts, signing: signing),
                 webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
                 defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock),
-                bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock)
+                bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock),
+                ops: OpsRoutes(auth: auth, queue: OutboxQueue(client: client, logger: logger, node: settings.node))
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),

@@ -176,6 +176,42 @@ struct CrashTests {
         #expect(try await b.waitForExit() == 0)
     }
 
+    /// A PSA that refuses a ticket leaves a dead letter; ops see it and send it again, and the ticket is made.
+    @Test func opsSeeADeadLetterAndRetryIt() async throws {
+        let url = try await TestDatabase.migrated()
+        let receiver = try await RecordingHTTPServer()
+        let psa = try await FakePSA()
+        psa.server.queue([.init(status: 400, body: #"{"error":"board full"}"#)])
+        var seed = Seed()
+        seed.technicians = ["alice": receiver.url("/pages/alice")]
+        seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])]
+        try await seed.write(to: url)
+        var environment = Self.environment(url, receiver: receiver, node: "a")
+        environment["PSA_API_URL"] = psa.url
+        environment["PSA_SERVICE_KEY"] = psa.serviceKey
+        let server = try ServerProcess(["serve"], environment: environment)
+        defer { server.terminate() }
+        let port = try await server.listeningPort()
+        let incident = try await Self.open(port)
+        #expect(try await Self.api(port, "POST", "/api/incidents/\(incident)/acknowledge", technician: "alice").status == 200)
+        try await SQL.waitUntil(url, "SELECT count(*)::int FROM outbox WHERE status = 'dead'", equals: 1)
+
+        let dead = try await Self.api(port, "GET", "/api/ops/outbox?status=dead")
+        let row = try #require((try dead.json()["outbox"] as? [[String: Any]])?.first)
+        #expect(row["kind"] as? String == "psa.create_ticket" && row["last_error"] as? String == "HTTP 400")
+        let id = try #require(row["id"] as? Int)
+        #expect(try await Self.api(port, "POST", "/api/ops/outbox/\(id)/retry").status == 200)
+        try await SQL.waitUntil(url, "SELECT count(*)::int FROM incidents WHERE id = '\(incident)' AND psa_ticket_id IS NOT NULL", equals: 1)
+        #expect(psa.tickets.count == 1)
+        #expect(try await Self.api(port, "POST", "/api/ops/outbox/\(id)/retry").status == 409, "only dead rows are retried")
+        #expect(try await Self.api(port, "POST", "/api/ops/outbox/retry?kind=psa.create_ticket").json()["retried"] as? Int == 0)
+        #expect(try await Self.journal(url, incident).contains("delivery.retried"))
+        #expect(try await Self.api(port, "GET", "/api/ops/outbox?status=stuck").status == 400)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+        await psa.close()
+    }
+
     @Test func twoNodesFireEachTimerOnceAndAgreeOnAConcurrentAcknowledge() async throws {
         let url = try await TestDatabase.migrated()
         let receiver = try await RecordingHTTPServer()
