@@ -53,9 +53,32 @@ extension HTTPDelivery {
         .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    /// A peer's base URL without a trailing slash, so paths can be appended.
-    static func base(_ peer: OnCallConfiguration.ServicePeer) -> String {
-        peer.url.hasSuffix("/") ? String(peer.url.dropLast()) : peer.url
+}
+
+/// A peer of the stack called with its service key (the PSA, Hub Billing): the base URL, the key, the HTTP
+/// client and the timeout, and requests carrying them with an `Idempotency-Key`.
+struct ServicePeerClient: Sendable {
+    let baseURL: String
+    let serviceKey: Secret
+    let client: HTTPClient
+    let timeout: TimeAmount
+
+    init(_ peer: OnCallConfiguration.ServicePeer, client: HTTPClient, timeout: Duration) {
+        baseURL = peer.url.hasSuffix("/") ? String(peer.url.dropLast()) : peer.url
+        serviceKey = peer.serviceKey
+        self.client = client
+        self.timeout = HTTPDelivery.amount(timeout)
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, body: JSONValue, idempotencyKey: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Service-Key", value: serviceKey.value)
+        request.headers.add(name: "Idempotency-Key", value: idempotencyKey)
+        request.headers.add(name: "User-Agent", value: "theoneoncall-api")
+        request.body = .bytes(ByteBuffer(string: body.text))
+        return request
     }
 }
 

@@ -6,20 +6,14 @@ import NIOHTTP1
 
 /// The PSA calls of docs/psa.md: create the ticket (on acknowledge), add notes, resolve it. Each call carries
 /// `X-Service-Key` and the outbox row's `Idempotency-Key` (the same on every retry); the ticket carries
-/// `external_ref = oncall:<tenant>:<incident>`. A created ticket's id comes back as the result's `ticketID`,
+/// `external_ref = oncall:<tenant>:<incident>`. A created ticket's id comes back as the result's `psaTicketID`,
 /// which the relay stores on the incident in the same transaction as the delivery; notes and the resolution
 /// go to that ticket, and wait (retried) while it does not exist yet.
 public struct PSADeliverer: OutboxDeliverer {
-    let baseURL: String
-    let serviceKey: Secret
-    let client: HTTPClient
-    let timeout: TimeAmount
+    let psa: ServicePeerClient
 
     public init(peer: OnCallConfiguration.ServicePeer, client: HTTPClient = HTTPDelivery.client, timeout: Duration = .seconds(10)) {
-        baseURL = HTTPDelivery.base(peer)
-        serviceKey = peer.serviceKey
-        self.client = client
-        self.timeout = HTTPDelivery.amount(timeout)
+        psa = ServicePeerClient(peer, client: client, timeout: timeout)
     }
 
     /// The outbox payload of a PSA call (`OutboxPlanner`).
@@ -90,16 +84,10 @@ public struct PSADeliverer: OutboxDeliverer {
     }
 
     private func send(_ method: HTTPMethod, _ path: String, body: [String: JSONValue], delivery: Delivery, expectTicket: Bool) async -> DeliveryResult {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Service-Key", value: serviceKey.value)
-        request.headers.add(name: "Idempotency-Key", value: delivery.idempotencyKey)
-        request.headers.add(name: "User-Agent", value: "theoneoncall-api")
-        request.body = .bytes(ByteBuffer(string: JSONValue.object(body).text))
+        let request = psa.request(method, path, body: .object(body), idempotencyKey: delivery.idempotencyKey)
         let status: Int, retryAfter: String?, answer: ByteBuffer
         do {
-            let response = try await client.execute(request, timeout: timeout)
+            let response = try await psa.client.execute(request, timeout: psa.timeout)
             status = Int(response.status.code)
             retryAfter = response.headers.first(name: "Retry-After")
             answer = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
