@@ -109,7 +109,11 @@ public struct OutboxPlanner: Sendable {
                     }
                 }
             case .publish(let event):
-                add(channel: "hub", kind: "publish") { key in IncidentEvents.envelope(event, id: key, incident: incident, at: now, publicURL: publicURL) }
+                // Without a bus the row is dropped by plan(): keep its position, skip building the envelope.
+                let wanted = canDeliver("publish")
+                add(channel: "hub", kind: "publish") { key in
+                    wanted ? IncidentEvents.envelope(event, id: key, incident: incident, at: now, publicURL: publicURL) : [:]
+                }
             case .psa(let operation, let note):
                 var payload: [String: JSONValue] = ["operation": .string(operation.rawValue), "incident": .object(summary(incident))]
                 if let note {
