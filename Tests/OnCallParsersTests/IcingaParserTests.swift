@@ -44,16 +44,10 @@ import Testing
 
     @Test(arguments: cases)
     func fixtureParses(_ expected: NagiosCase) throws {
-        let alerts = try parser.parse(WebhookFixtures.payload("icinga", expected.file, contentType: expected.contentType))
-        try #require(alerts.count == 1)
-        let alert = alerts[0]
-        #expect(alert.action == expected.action)
-        #expect(alert.dedupKey == expected.dedupKey)
-        #expect(alert.title == expected.title)
-        #expect(alert.severity == expected.severity)
-        #expect(alert.device == expected.device)
-        #expect(alert.description == expected.description)
-        #expect(alert.source == "icinga")
+        try WebhookFixtures.expectOne(
+            "icinga", expected.file, contentType: expected.contentType, parser: parser, action: expected.action, dedupKey: expected.dedupKey,
+            title: expected.title, severity: expected.severity, device: expected.device, description: expected.description
+        )
     }
 
     @Test func everyFixtureIsCovered() throws {

@@ -1,5 +1,7 @@
 import Foundation
+import OnCallCore
 import OnCallParsers
+import Testing
 
 /// Real-format payloads under fixtures/webhooks/<source>/ (one file per state the tool sends).
 enum WebhookFixtures {
@@ -22,5 +24,23 @@ enum WebhookFixtures {
     /// Every fixture file of a source.
     static func files(_ source: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(source).path).sorted()
+    }
+
+    /// Parses a fixture with `parser` and checks the one alert it gives, field by field (the source is the
+    /// fixture folder's name).
+    static func expectOne(
+        _ source: String, _ file: String, contentType: String, parser: some AlertParser, action: NormalizedAlert.Action, dedupKey: String?,
+        title: String, severity: Severity, device: String?, description: String?, sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) throws {
+        let alerts = try parser.parse(payload(source, file, contentType: contentType))
+        try #require(alerts.count == 1, sourceLocation: sourceLocation)
+        let alert = alerts[0]
+        #expect(alert.action == action, sourceLocation: sourceLocation)
+        #expect(alert.dedupKey == dedupKey, sourceLocation: sourceLocation)
+        #expect(alert.title == title, sourceLocation: sourceLocation)
+        #expect(alert.severity == severity, sourceLocation: sourceLocation)
+        #expect(alert.device == device, sourceLocation: sourceLocation)
+        #expect(alert.description == description, sourceLocation: sourceLocation)
+        #expect(alert.source == source, sourceLocation: sourceLocation)
     }
 }
