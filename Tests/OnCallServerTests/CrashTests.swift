@@ -21,6 +21,25 @@ struct CrashTests {
         ]
     }
 
+    /// A database where alice (a webhook page to `receiver`) is layer 1 of a 10-minute policy, and a fake PSA.
+    static func aliceAndAPSA() async throws -> (DatabaseURL, RecordingHTTPServer, FakePSA) {
+        let url = try await TestDatabase.migrated()
+        let receiver = try await RecordingHTTPServer()
+        var seed = Seed()
+        seed.technicians = ["alice": receiver.url("/pages/alice")]
+        seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])]
+        try await seed.write(to: url)
+        return (url, receiver, try await FakePSA())
+    }
+
+    /// ``environment(_:receiver:node:)`` with the PSA variables pointing at `psa`.
+    static func environment(_ url: DatabaseURL, receiver: RecordingHTTPServer, psa: FakePSA, node: String = "a") -> [String: String] {
+        var environment = environment(url, receiver: receiver, node: node)
+        environment["PSA_API_URL"] = psa.url
+        environment["PSA_SERVICE_KEY"] = psa.serviceKey
+        return environment
+    }
+
     static func start(_ url: DatabaseURL, _ receiver: RecordingHTTPServer, node: String = "a") async throws -> (ServerProcess, Int) {
         let server = try ServerProcess(["serve"], environment: environment(url, receiver: receiver, node: node))
         return (server, try await server.listeningPort())
@@ -101,17 +120,9 @@ struct CrashTests {
     /// The PSA makes the ticket, but the node dies before it hears so: after a restart the creation is sent
     /// again with the same Idempotency-Key, the PSA answers with the ticket it made, and there is one ticket.
     @Test func killedAfterThePSAMadeTheTicketLeavesOneTicket() async throws {
-        let url = try await TestDatabase.migrated()
-        let receiver = try await RecordingHTTPServer()
-        let psa = try await FakePSA()
+        let (url, receiver, psa) = try await Self.aliceAndAPSA()
         psa.answerSlowly(.seconds(30))
-        var seed = Seed()
-        seed.technicians = ["alice": receiver.url("/pages/alice")]
-        seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])]
-        try await seed.write(to: url)
-        var environment = Self.environment(url, receiver: receiver, node: "a")
-        environment["PSA_API_URL"] = psa.url
-        environment["PSA_SERVICE_KEY"] = psa.serviceKey
+        var environment = Self.environment(url, receiver: receiver, psa: psa)
 
         let first = try ServerProcess(["serve"], environment: environment)
         defer { first.terminate() }
@@ -178,18 +189,9 @@ struct CrashTests {
 
     /// A PSA that refuses a ticket leaves a dead letter; ops see it and send it again, and the ticket is made.
     @Test func opsSeeADeadLetterAndRetryIt() async throws {
-        let url = try await TestDatabase.migrated()
-        let receiver = try await RecordingHTTPServer()
-        let psa = try await FakePSA()
+        let (url, receiver, psa) = try await Self.aliceAndAPSA()
         psa.server.queue([.init(status: 400, body: #"{"error":"board full"}"#)])
-        var seed = Seed()
-        seed.technicians = ["alice": receiver.url("/pages/alice")]
-        seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])]
-        try await seed.write(to: url)
-        var environment = Self.environment(url, receiver: receiver, node: "a")
-        environment["PSA_API_URL"] = psa.url
-        environment["PSA_SERVICE_KEY"] = psa.serviceKey
-        let server = try ServerProcess(["serve"], environment: environment)
+        let server = try ServerProcess(["serve"], environment: Self.environment(url, receiver: receiver, psa: psa))
         defer { server.terminate() }
         let port = try await server.listeningPort()
         let incident = try await Self.open(port)

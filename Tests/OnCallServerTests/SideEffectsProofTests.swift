@@ -31,9 +31,7 @@ struct SideEffectsProofTests {
               ('acme', 'alice-mail', 'alice', 'email', 'alice@msp.example')
             RETURNING id
             """)
-        var environment = CrashTests.environment(url, receiver: receiver, node: "a")
-        environment["PSA_API_URL"] = psa.url
-        environment["PSA_SERVICE_KEY"] = psa.serviceKey
+        var environment = CrashTests.environment(url, receiver: receiver, psa: psa)
         environment["SMS_API_URL"] = sms.url
         environment["SMS_ACCOUNT_SID"] = sms.accountSID
         environment["SMS_AUTH_TOKEN"] = sms.authToken
