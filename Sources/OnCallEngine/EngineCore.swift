@@ -152,6 +152,15 @@ final class EngineCore: Sendable {
 
     /// Pure: what the event does to `current`.
     func decide(_ event: IncidentEvent, _ current: IncidentRecord, interpreter: WorkflowInterpreter, service: ServiceContext, now: Timestamp) -> Decision {
+        // A reassignment to another policy runs (and pages) that policy from this event on.
+        var service = service.following(policy: current.snapshot.policy)
+        if case .reassign(.policy(let id)) = event.kind {
+            guard service.policies[id] != nil else { return .refused("escalation policy '\(id)' does not exist") }
+            service = service.following(policy: id)
+        }
+        if case .reassign(.technician(let id)) = event.kind, service.technicians[id] == nil {
+            return .refused("technician '\(id)' does not exist")
+        }
         // A repeated alert at a higher severity is judged at that severity (it may start paging a quiet incident).
         var severity = current.snapshot.severity
         if case .alert(let raised?) = event.kind { severity = max(severity, raised) }

@@ -89,12 +89,22 @@ public struct OutboxPlanner: Sendable {
         }
         for effect in effects {
             switch effect {
-            case .page(let layer, let round):
-                for technician in service.onCall(layer: layer, at: now) {
+            case .page, .pageTechnician:
+                let people: [Technician]
+                var position: [String: JSONValue] = [:]
+                if case .page(let layer, let round) = effect {
+                    people = service.onCall(layer: layer, at: now)
+                    position = ["layer": .int(layer), "round": .int(round)]
+                } else if case .pageTechnician(let id) = effect, let technician = service.technicians[id] {
+                    people = [technician]
+                    position = ["layer": .int(incident.snapshot.layer), "round": .int(incident.snapshot.round), "reassigned": .bool(true)]
+                } else {
+                    people = []
+                }
+                for technician in people {
                     for (method, delay) in Self.notifications(for: technician) {
                         var payload = summary(incident)
-                        payload["layer"] = .int(layer)
-                        payload["round"] = .int(round)
+                        payload.merge(position) { _, new in new }
                         payload["technician"] = .object(["id": .string(technician.id), "name": .string(technician.name)])
                         payload["contact_method"] = .object(["id": .string(method.id), "type": .string(method.type.rawValue), "address": .string(method.address)])
                         add(channel: "page:\(method.id)", kind: "page.\(method.type.rawValue)", notBefore: now + delay) { key in

@@ -27,6 +27,13 @@ public struct ServiceContext: Sendable {
     public var repeatCount: Int
     public var layers: [Layer]
     public var technicians: [String: Technician]
+    /// Every escalation policy of the tenant (a reassignment may move an incident to any of them).
+    public var policies: [String: Policy]
+
+    public struct Policy: Sendable {
+        public var repeatCount: Int
+        public var layers: [Layer]
+    }
 
     /// The service `id` of `tenant`; nil when the tenant has no such service (or its policy is missing).
     public init?(tenant: TenantConfiguration, serviceID id: String) {
@@ -44,17 +51,33 @@ public struct ServiceContext: Sendable {
         self.maintenance = service.maintenanceWindows.compactMap { window in
             (try? window.instants()).map { PagingDecision.Window(start: $0.start, end: $0.end) }
         }
-        self.policyID = policy.id
-        self.repeatCount = policy.repeatCount
-        self.layers = policy.layers.enumerated().map { index, layer in
-            Layer(position: index + 1, delay: layer.delay, targets: layer.targets.map { target in
-                switch target {
-                case .technician(let id): .technician(id)
-                case .schedule(let id): .schedule(id, resolvers[id])
-                }
+        var policies: [String: Policy] = [:]
+        for each in tenant.escalationPolicies {
+            policies[each.id] = Policy(repeatCount: each.repeatCount, layers: each.layers.enumerated().map { index, layer in
+                Layer(position: index + 1, delay: layer.delay, targets: layer.targets.map { target in
+                    switch target {
+                    case .technician(let id): .technician(id)
+                    case .schedule(let id): .schedule(id, resolvers[id])
+                    }
+                })
             })
         }
+        self.policies = policies
+        self.policyID = policy.id
+        self.repeatCount = policies[policy.id]!.repeatCount
+        self.layers = policies[policy.id]!.layers
         self.technicians = Dictionary(tenant.technicians.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// This service as it runs an incident that a reassignment moved to `policy` (itself when that policy is
+    /// its own or no longer exists).
+    public func following(policy id: String?) -> ServiceContext {
+        guard let id, id != policyID, let policy = policies[id] else { return self }
+        var copy = self
+        copy.policyID = id
+        copy.repeatCount = policy.repeatCount
+        copy.layers = policy.layers
+        return copy
     }
 
     /// Who layer `position` (1-based) pages at `now`: its technicians and whoever its schedules have on call,

@@ -193,6 +193,45 @@ struct WorkflowInterpreterTests {
         #expect(refused.disposition == .refused("escalate does not apply to this incident now (state escalating)"))
     }
 
+    @Test func reassignToATechnicianPagesThemAndEscalationGoesOnFromTheCurrentLayer() {
+        var d = driver()
+        d.send(.acknowledge)
+        d.send(.reassign(.technician("bob")), by: "technician:alice")
+        #expect(d.snapshot.state == "escalating", "bob must acknowledge it himself")
+        #expect(d.last.effects.contains(.pageTechnician("bob")) && d.pages.isEmpty, "bob, not a layer")
+        #expect(d.snapshot.assignee == "bob" && d.snapshot.layer == 1)
+        #expect(d.last.journal.first?.kind == "incident.reassigned" && d.last.journal.first?.detail == ["technician": "bob"])
+        #expect(d.last.journal.first?.actor == "technician:alice")
+        #expect(d.due("layer_timeout") == d.now + .seconds(300), "the current layer's delay")
+        #expect(d.send(.reassign(.technician("bob"))).disposition == .unchanged, "a repeat changes nothing")
+        d.fire("layer_timeout")
+        #expect(d.pages == [.page(layer: 2, round: 0)], "not acknowledged: the policy goes on")
+        #expect(d.snapshot.assignee == nil)
+    }
+
+    @Test func reassignBeforeAnyPageGivesTheTechnicianTheFirstLayersDelay() {
+        var parameters = Self.twoLayers
+        parameters.shouldPage = false
+        var d = driver(parameters)
+        #expect(d.snapshot.state == "triggered" && d.snapshot.layer == 0)
+        d.send(.reassign(.technician("bob")))
+        #expect(d.last.effects.contains(.pageTechnician("bob")))
+        #expect(d.due("layer_timeout") == d.now + .seconds(300))
+    }
+
+    @Test func reassignToAPolicyStartsItsFirstLayer() {
+        var d = driver()
+        d.fire("layer_timeout")
+        #expect(d.snapshot.layer == 2)
+        // The engine passes the new policy's layers with the event; here: one layer of 2 minutes.
+        d.parameters = WorkflowParameters(layers: [.init(delay: .seconds(120))])
+        d.send(.reassign(.policy("network")))
+        #expect(d.snapshot.policy == "network" && d.snapshot.layer == 1 && d.snapshot.round == 0)
+        #expect(d.pages == [.page(layer: 1, round: 0)])
+        #expect(d.due("layer_timeout") == d.now + .seconds(120))
+        #expect(d.send(.reassign(.policy("network"))).disposition == .unchanged)
+    }
+
     @Test func notesGoToTheTicketOnlyOnceItExists() {
         var d = driver()
         d.send(.note("checked the UPS"))
@@ -208,13 +247,14 @@ struct WorkflowInterpreterTests {
         let events: [(String, IncidentEvent.Kind)] = [
             ("alert", .alert()), ("acknowledge", .acknowledge), ("unacknowledge", .unacknowledge), ("resolve", .resolve),
             ("note", .note("n")), ("escalate", .escalate(layer: 1)), ("snooze", .snooze(.seconds(60))),
+            ("reassign", .reassign(.technician("bob"))),
         ]
         // A = applied, U = unchanged (repeat of what is already true), R = refused.
         let expected: [String: String] = [
-            "triggered": "AARAAAR",
-            "escalating": "AARAAAR",
-            "acknowledged": "AUAAAAA",
-            "resolved": "RRRUARR",
+            "triggered": "AARAAARA",
+            "escalating": "AARAAARA",
+            "acknowledged": "AUAAAAAA",
+            "resolved": "RRRUARRR",
         ]
         for (state, row) in expected {
             for ((name, kind), code) in zip(events, row) {

@@ -72,6 +72,20 @@ struct DomainPagingTests {
         }
     }
 
+    @Test func aReassignedTechnicianIsPagedDirectly() async throws {
+        let h = try await Self.harness()
+        try await h.run { engines in
+            let incident = try await Self.trigger(engines[0])
+            _ = try await h.receiver.waitFor(1, path: "/pages")
+            let result = try await engines[0].act(IncidentEvent(.reassign(.technician("alice")), by: "technician:bob"), on: incident.id, tenantID: "acme")
+            guard case .applied(let record) = result else { Issue.record("\(result)"); return }
+            #expect(record.snapshot.assignee == "alice" && record.state == "escalating")
+            let page = try await h.receiver.waitFor(2, path: "/pages")[1]
+            #expect(page.path == "/pages/alice", "alice is not on call: the reassignment pages her anyway")
+            #expect(page.json()?["reassigned"] as? Bool == true)
+        }
+    }
+
     @Test func anOverrideOnTheScheduleTakesThePage() async throws {
         let h = try await Self.harness(overrideAlice: true)
         try await h.run { engines in

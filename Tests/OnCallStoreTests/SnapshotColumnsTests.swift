@@ -12,11 +12,22 @@ struct SnapshotColumnsTests {
         snapshot.round = 1
         snapshot.exhausted = true
         snapshot.alertCount = 7
+        snapshot.assignee = "bob \"b\""
+        snapshot.policy = "network"
         snapshot.timers = [
             "ack_timeout": .init(generation: 40, dueAt: Timestamp(microseconds: 1_800_000_100_000_000)),
             "auto_resolve": .init(generation: 3, dueAt: Timestamp(microseconds: 1_800_014_400_000_001)),
         ]
         return snapshot
+    }
+
+    @Test func aSnapshotWithoutAssigneeOrPolicyOmitsThem() throws {
+        var snapshot = Self.sample()
+        snapshot.assignee = nil
+        snapshot.policy = nil
+        let text = SnapshotColumns.encode(snapshot)
+        #expect(!text.contains("assignee") && !text.contains("policy"))
+        #expect(text == (try IncidentStore.json(snapshot)))
     }
 
     @Test func theHandWrittenSnapshotDecodesWithCodable() throws {

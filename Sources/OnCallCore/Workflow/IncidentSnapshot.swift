@@ -26,6 +26,10 @@ public struct IncidentSnapshot: Sendable, Equatable, Codable {
     public var alertCount: Int
     public var lastAlertAt: Timestamp
     public var timers: [String: ArmedTimer]
+    /// The technician a reassignment paged directly (cleared when escalation pages a layer again).
+    public var assignee: String?
+    /// The escalation policy a reassignment moved the incident to, instead of its service's.
+    public var policy: String?
 
     public init(state: String, sequence: Int64 = 0, severity: Severity, createdAt: Timestamp) {
         self.state = state
@@ -52,6 +56,9 @@ public struct IncidentEvent: Sendable, Equatable {
         case note(String)
         /// Escalate to this layer (1-based) now.
         case escalate(layer: Int)
+        /// Hand the incident to a technician (paged now; the policy goes on from the current layer if they do not
+        /// acknowledge) or to another escalation policy (paged from its first layer).
+        case reassign(ReassignTarget)
         case snooze(Duration)
         /// A timer fired; `generation` is the one it was armed with.
         case timer(name: String, generation: Int64)
@@ -75,10 +82,17 @@ public struct IncidentEvent: Sendable, Equatable {
         case .resolve: WorkflowEventName.resolve.rawValue
         case .note: WorkflowEventName.note.rawValue
         case .escalate: WorkflowEventName.escalate.rawValue
+        case .reassign: WorkflowEventName.reassign.rawValue
         case .snooze: WorkflowEventName.snooze.rawValue
         case .timer(let name, _): name
         }
     }
+}
+
+/// Whom a reassignment hands the incident to.
+public enum ReassignTarget: Sendable, Equatable {
+    case technician(String)
+    case policy(String)
 }
 
 /// The values a workflow's parameters and guards read, from the incident's service and escalation policy.

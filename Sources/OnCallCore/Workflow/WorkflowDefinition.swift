@@ -178,5 +178,5 @@ public indirect enum WorkflowAction: Sendable, Equatable {
 
 /// The events an incident can receive, besides its timers.
 public enum WorkflowEventName: String, Sendable, CaseIterable {
-    case alert, acknowledge, unacknowledge, resolve, note, escalate, snooze
+    case alert, acknowledge, unacknowledge, resolve, note, escalate, snooze, reassign
 }

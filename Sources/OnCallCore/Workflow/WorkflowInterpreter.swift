@@ -49,12 +49,28 @@ public struct WorkflowInterpreter: Sendable {
                 return unchanged(.refused("\(event.name) is not allowed while the incident is \(state.name)"))
             }
             if handlers.isEmpty { return unchanged(.unchanged) }
+            if case .reassign(let target) = event.kind {
+                // Reassigning to whoever already has it changes nothing (a repeated request answers 200).
+                switch target {
+                case .technician(let id) where snapshot.assignee == id && snapshot.state != workflow.initial: return unchanged(.unchanged)
+                case .policy(let id) where snapshot.policy == id && snapshot.assignee == nil && snapshot.layer == 1 && snapshot.round == 0: return unchanged(.unchanged)
+                default: break
+                }
+            }
             candidates = handlers
         }
 
         guard let transition = candidates.first(where: { $0.guardCondition.map(run.holds) ?? true }) else {
             if case .timer = event.kind { return run.outcome(.applied, original: snapshot) }
             return unchanged(.refused("\(event.name) does not apply to this incident now (state \(state.name))"))
+        }
+        if case .reassign(let target) = event.kind {
+            switch target {
+            case .technician(let id): run.journal.append(JournalEntry(kind: "incident.reassigned", actor: event.actor, detail: ["technician": id]))
+            case .policy(let id):
+                run.journal.append(JournalEntry(kind: "incident.reassigned", actor: event.actor, detail: ["policy": id]))
+                run.snapshot.policy = id
+            }
         }
         run.take(transition)
         return run.outcome(.applied, original: snapshot)
@@ -178,11 +194,24 @@ private struct Run {
     /// Pages the layer `reference` names; layers with nobody on call are recorded and skipped at once.
     mutating func page(_ reference: LayerReference) {
         var index: Int
+        snapshot.assignee = nil
         switch reference {
         case .start:
-            if case .escalate(let layer)? = event?.kind { index = layer } else { index = 1 }
             snapshot.round = 0
             snapshot.exhausted = false
+            switch event?.kind {
+            case .escalate(let layer)?:
+                index = layer
+            case .reassign(.technician(let id))?:
+                // The technician instead of a layer; the layer timer then runs with the current layer's delay.
+                snapshot.assignee = id
+                snapshot.layerCovered = true
+                effects.append(.pageTechnician(id))
+                journal.append(JournalEntry(kind: "technician.paged", actor: "system", detail: ["technician": id]))
+                return
+            default:
+                index = 1
+            }
         case .number(let layer):
             index = layer
             snapshot.round = 0
@@ -223,8 +252,10 @@ private struct Run {
         case .literal(let duration):
             return duration
         case .parameter(.layerDelay):
-            guard snapshot.layerCovered, snapshot.layer >= 1, snapshot.layer <= parameters.layers.count else { return .zero }
-            return parameters.layers[snapshot.layer - 1].delay
+            // Layer 0 only with an assignee paged before any layer: they get the first layer's delay.
+            let layer = max(snapshot.layer, 1)
+            guard snapshot.layerCovered, layer <= parameters.layers.count else { return .zero }
+            return parameters.layers[layer - 1].delay
         case .parameter(.ackTimeout):
             return parameters.ackTimeout
         case .parameter(.autoResolve):

@@ -25,6 +25,8 @@ public struct WorkflowOutcome: Sendable, Equatable {
 public enum WorkflowEffect: Sendable, Equatable {
     /// Notify whoever is on call for this layer (1-based) in this round (0 = first pass).
     case page(layer: Int, round: Int)
+    /// Notify one technician, whom a reassignment named.
+    case pageTechnician(String)
     case publish(LifecycleEvent)
     /// A PSA call; `note` carries the text for `add_note`.
     case psa(PSAOperation, note: String?)

@@ -27,6 +27,10 @@ struct IncidentDTO: Codable, ResponseEncodable {
     var layer: Int
     var round: Int
     var escalation_exhausted: Bool
+    /// The technician a reassignment handed it to (until escalation pages a layer again).
+    var assigned_to: String?
+    /// The escalation policy a reassignment moved it to (absent: the service's own).
+    var escalation_policy: String?
     var created_at: String
     var updated_at: String
     var acknowledged_at: String?
@@ -58,6 +62,8 @@ struct IncidentDTO: Codable, ResponseEncodable {
         alert_count = record.snapshot.alertCount
         last_alert_at = record.snapshot.lastAlertAt.iso8601
         layer = record.snapshot.layer
+        assigned_to = record.snapshot.assignee
+        escalation_policy = record.snapshot.policy
         round = record.snapshot.round
         escalation_exhausted = record.snapshot.exhausted
         created_at = record.createdAt.iso8601
@@ -100,4 +106,9 @@ struct SnoozeBody: Decodable {
 struct TriggerResponse: ResponseEncodable {
     var incident: IncidentDTO
     var deduplicated: Bool
+}
+
+struct ReassignBody: Decodable {
+    var technician: String?
+    var policy: String?
 }

@@ -85,6 +85,25 @@ public struct IncidentRoutes: Sendable {
             }
             return try await act(.snooze(duration), caller, context)
         }
+        // {"technician": "bob"} or {"policy": "network"}: bob is paged now (escalation goes on from the current layer
+        // if he does not acknowledge), or that policy takes over from its first layer. docs/incidents.md.
+        incidents.post(":id/reassign") { request, context in
+            let caller = try await auth.require(.respond, request)
+            let body = try await request.decode(as: ReassignBody.self, context: context)
+            let target: ReassignTarget
+            switch (body.technician.flatMap { $0.isEmpty ? nil : $0 }, body.policy.flatMap { $0.isEmpty ? nil : $0 }) {
+            case (let technician?, nil): target = .technician(technician)
+            case (nil, let policy?): target = .policy(policy)
+            default:
+                throw APIError(.unprocessableContent, message: "name either technician or policy", problems: [("technician", "either this"), ("policy", "or this")])
+            }
+            do {
+                return try await act(.reassign(target), caller, context)
+            } catch let error as APIError where error.status == .conflict && error.message.hasSuffix("does not exist") {
+                // An unknown target is the request's fault, not the incident's state.
+                throw APIError(.unprocessableContent, message: error.message)
+            }
+        }
         incidents.post(":id/notes") { request, context in
             let caller = try await auth.require(.respond, request)
             let body = try await request.decode(as: NoteBody.self, context: context)

@@ -329,7 +329,8 @@ public struct IncidentStore: Sendable {
             layerCovered: try r["s_layer_covered"].decode(Bool.self), round: try r["s_round"].decode(Int32.self),
             exhausted: try r["s_exhausted"].decode(Bool.self), alertCount: try r["s_alert_count"].decode(Int32.self),
             lastAlert: try r["s_last_alert"].decode(Int64.self), timerNames: try r["s_timer_names"].decode([String].self),
-            timerGenerations: try r["s_timer_generations"].decode([Int64].self), timerDues: try r["s_timer_dues"].decode([Int64].self)
+            timerGenerations: try r["s_timer_generations"].decode([Int64].self), timerDues: try r["s_timer_dues"].decode([Int64].self),
+            assignee: try r["s_assignee"].decode(String?.self), policy: try r["s_policy"].decode(String?.self)
         )
         return IncidentRecord(
             tenantID: try r["tenant_id"].decode(String.self),
