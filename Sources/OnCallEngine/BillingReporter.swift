@@ -15,11 +15,13 @@ public struct BillingReporter: ServiceLifecycle.Service {
     let interval: Duration
     let clock: @Sendable () -> Timestamp
     let logger: Logger
+    let health: IntegrationHealth?
 
     public init(
         reports: BillingReports, hub: HubBillingClient, retry: RetryPolicy = RetryPolicy(), interval: Duration = .seconds(300),
-        logger: Logger, clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }
+        logger: Logger, health: IntegrationHealth? = nil, clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }
     ) {
+        self.health = health
         self.reports = reports
         self.hub = hub
         self.retry = retry
@@ -53,9 +55,11 @@ public struct BillingReporter: ServiceLifecycle.Service {
             for report in claimed {
                 switch await hub.report(tenantID: report.tenantID, day: report.day, activeTechnicians: report.activeTechnicians) {
                 case .delivered, .skipped:
+                    health?.success("hub_billing", tenantID: report.tenantID)
                     try await reports.sent(report)
                     accepted += 1
                 case .retry(let error, let after):
+                    health?.failure("hub_billing", tenantID: report.tenantID, error: "report of \(report.day): \(error)")
                     if report.attempts >= retry.maxAttempts {
                         logger.error("billing report \(report.tenantID) \(report.day) given up after \(report.attempts) attempts: \(error)")
                         try await reports.dead(report, error: error)
@@ -63,6 +67,7 @@ public struct BillingReporter: ServiceLifecycle.Service {
                         try await reports.retry(report, after: after ?? retry.delay(afterAttempt: report.attempts), error: error, now: now)
                     }
                 case .failed(let error):
+                    health?.failure("hub_billing", tenantID: report.tenantID, error: "report of \(report.day) refused: \(error)")
                     logger.error("billing report \(report.tenantID) \(report.day) refused: \(error)")
                     try await reports.dead(report, error: error)
                 }

@@ -83,12 +83,15 @@ public struct BusConsumer: ServiceLifecycle.Service {
     }
 
     func handle(_ delivery: BusDelivery, receipt: BusReceipt? = nil) async throws {
+        // com.theonestack.<product>.…: rmm, security, backups (`GET /api/ops/integrations`, /metrics).
+        let product = delivery.type.split(separator: ".").dropFirst(2).first.map(String.init) ?? "unknown"
         let event: BusEvent
         let decision: BusEvent.Decision
         do {
             event = try BusEvent.decode(Array(delivery.json.utf8))
         } catch {
             engine.logger.warning("bus message \(delivery.id) (\(delivery.type)) skipped: \(error.message)")
+            skipped(product, tenantID: nil, "message \(delivery.id) (\(delivery.type)) unreadable: \(error.message)")
             return
         }
         let threshold = event.type.hasPrefix("com.theonestack.rmm.") && event.tenantID != nil
@@ -97,28 +100,44 @@ public struct BusConsumer: ServiceLifecycle.Service {
             decision = try event.decision(rmmThreshold: threshold)
         } catch {
             engine.logger.warning("bus message \(delivery.id) (\(delivery.type)) skipped: \(error.message)")
+            skipped(product, tenantID: event.tenantID, "message \(delivery.id) (\(delivery.type)): \(error.message)")
             return
         }
         switch decision {
         case .ignored:
+            taken(product, tenantID: event.tenantID, "ignored")
             return
         case .dropped(let reason):
             engine.logger.debug("bus message \(delivery.id) dropped: \(reason)")
             if let tenant = event.tenantID, try await domain.load(tenantID: tenant) != nil {
                 try await alertLog.record([entry(event, tenant: tenant, action: "ignored", outcome: nil)], payload: Array(delivery.json.utf8))
             }
+            taken(product, tenantID: event.tenantID, "dropped")
         case .alert(let alert, let route):
             guard let tenant = event.tenantID else {
                 engine.logger.warning("bus message \(delivery.id) has no tenantid extension: skipped")
+                skipped(product, tenantID: nil, "message \(delivery.id) has no tenantid extension")
                 return
             }
             guard let service = try await domain.route(tenantID: tenant, source: route) else {
                 engine.logger.warning("tenant \(tenant) has no route for \(route.rawValue) alerts: bus message \(delivery.id) skipped")
+                skipped(product, tenantID: tenant, "no route for \(route.rawValue) alerts: message \(delivery.id) skipped")
                 return
             }
             let outcomes = try await engine.ingest([alert], tenantID: tenant, serviceID: service, actor: route.rawValue, receipt: receipt)
             try await alertLog.record(outcomes.map { entry(event, tenant: tenant, action: $0.action.rawValue, outcome: $0) }, payload: Array(delivery.json.utf8))
+            taken(product, tenantID: tenant, "alert")
         }
+    }
+
+    private func taken(_ product: String, tenantID: String?, _ result: String) {
+        engine.metrics.busMessage(source: product, result: result)
+        engine.health.success(product, tenantID: tenantID)
+    }
+
+    private func skipped(_ product: String, tenantID: String?, _ error: String) {
+        engine.metrics.busMessage(source: product, result: "skipped")
+        engine.health.failure(product, tenantID: tenantID, error: error)
     }
 
     func entry(_ event: BusEvent, tenant: String, action: String, outcome: AlertOutcome?) -> AlertLog.Entry {

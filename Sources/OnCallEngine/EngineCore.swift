@@ -15,6 +15,7 @@ final class EngineCore: Sendable {
     let committed: @Sendable (_ outboxRows: Int, _ earliestTimer: Timestamp?) -> Void
     let group: GroupCommit
     let domain: DomainStore
+    let metrics: OnCallMetrics
     private let tenants = Mutex<[String: TenantEntry]>([:])
 
     /// A tenant's services as last read, and the read in progress, if any.
@@ -29,8 +30,9 @@ final class EngineCore: Sendable {
 
     init(
         store: IncidentStore, workflows: WorkflowRegistry, planner: OutboxPlanner, clock: @escaping @Sendable () -> Timestamp,
-        logger: Logger, committed: @escaping @Sendable (Int, Timestamp?) -> Void
+        logger: Logger, metrics: OnCallMetrics, committed: @escaping @Sendable (Int, Timestamp?) -> Void
     ) {
+        self.metrics = metrics
         self.store = store
         self.workflows = workflows
         self.planner = planner
@@ -116,6 +118,7 @@ final class EngineCore: Sendable {
             throw IncidentStore.VersionConflict(incidentID: current.id)
         }
         committed(change.outbox.count, Self.earliestArmed(change.outcome))
+        count(change.outcome)
         var saved = change.record
         saved.version = current.version + 1
         return .applied(saved)
@@ -138,6 +141,7 @@ final class EngineCore: Sendable {
         guard let result else { return .notFound }
         if let after = result.after, case .change(let change)? = box.value {
             committed(change.outbox.count, Self.earliestArmed(change.outcome))
+            count(change.outcome)
             return .applied(after)
         }
         return try await finish(box.value ?? .unchanged, event: event, current: result.before)
@@ -208,6 +212,14 @@ final class EngineCore: Sendable {
         private let decision = Mutex<Decision?>(nil)
         func set(_ value: Decision) { decision.withLock { $0 = value } }
         var value: Decision? { decision.withLock { $0 } }
+    }
+
+    /// The committed outcome's state changes, for `/metrics` (a new incident counts as one from `none`).
+    func count(_ outcome: WorkflowOutcome, created initial: String? = nil) {
+        if let initial { metrics.transition(from: "none", to: initial) }
+        for entry in outcome.journal where entry.kind == "state.changed" {
+            metrics.transition(from: entry.detail["from"] ?? "", to: entry.detail["to"] ?? "")
+        }
     }
 
     static func earliestArmed(_ outcome: WorkflowOutcome) -> Timestamp? {

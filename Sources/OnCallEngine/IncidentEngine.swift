@@ -87,6 +87,12 @@ public final class IncidentEngine: Sendable {
     let nextTimer = TimerSchedule()
     let openKeys = OpenKeys()
     public let store: IncidentStore
+    /// Counters and histograms for `/metrics`.
+    public let metrics = OnCallMetrics()
+    /// Each integration's last success and error, written to the database every few seconds.
+    public let health: IntegrationHealth
+    /// The stuck-workflow list and its repairs.
+    public let stuck: StuckWorkflows
     let client: PostgresClient
     let deliverers: [String: any OutboxDeliverer]
     let logger: Logger
@@ -100,6 +106,8 @@ public final class IncidentEngine: Sendable {
         let store = IncidentStore(client: client, logger: logger)
         self.store = store
         self.client = client
+        self.health = IntegrationHealth(client: client, logger: logger, node: settings.node)
+        self.stuck = StuckWorkflows(client: client, logger: logger)
         self.settings = settings
         self.deliverers = deliverers
         self.logger = logger
@@ -112,7 +120,7 @@ public final class IncidentEngine: Sendable {
         self.core = EngineCore(
             store: store, workflows: workflows,
             planner: OutboxPlanner(publicURL: settings.publicURL, ackLinks: AckLinks(secret: settings.ackLinkSecret ?? AckLinks.randomSecret()), canDeliver: canDeliver),
-            clock: clock, logger: logger,
+            clock: clock, logger: logger, metrics: metrics,
             committed: { rows, earliest in
                 if rows > 0 { relayWake.signal() }
                 if let earliest, nextTimer.offer(earliest, horizon: horizon, now: clock()) { timerWake.signal() }
@@ -129,6 +137,7 @@ public final class IncidentEngine: Sendable {
             OutboxRelay(engine: self),
             PassivationService(directory: directory, idleAfter: settings.passivateAfter, interval: .seconds(30)),
             HeartbeatMonitor(engine: self, heartbeats: Heartbeats(client: client, logger: logger), interval: settings.heartbeatSweep),
+            health,
         ]
     }
 
@@ -197,6 +206,7 @@ public final class IncidentEngine: Sendable {
             switch try await core.group.creates.submit(creation) {
             case .created(let saved, let drafts):
                 core.committed(drafts.count, EngineCore.earliestArmed(outcome))
+                core.count(outcome, created: interpreter.workflow.initial)
                 if let openKey, saved.isOpen { openKeys.remember(openKey, saved.id) }
                 return .created(saved)
             case .duplicate:
@@ -214,6 +224,19 @@ public final class IncidentEngine: Sendable {
     /// change the command makes, if it makes one.
     public func act(_ event: IncidentEvent, on id: UUID, tenantID: String?, receipts: [BusReceipt] = []) async throws -> IncidentCommandResult {
         try await directory.actor(for: id).handle(event, tenantID: tenantID, receipts: receipts)
+    }
+
+    /// The states of a loaded workflow (nil: no such workflow).
+    public func states(ofWorkflow name: String) -> [String]? {
+        core.workflows[name]?.workflow.states.map(\.name)
+    }
+
+    /// Ops: writes the incident's timers again from its snapshot and wakes this node's timer service (the others
+    /// hear of it from the database). nil when the tenant has no such incident.
+    public func rearmTimers(id: UUID, tenantID: String, by actor: String) async throws -> Int? {
+        let armed = try await stuck.rearm(tenantID: tenantID, incidentID: id, by: actor)
+        timerWake.signal()
+        return armed
     }
 
     public func incident(id: UUID, tenantID: String) async throws -> IncidentRecord? {

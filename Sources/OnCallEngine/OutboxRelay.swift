@@ -114,9 +114,44 @@ struct OutboxRelay: ServiceLifecycle.Service {
         return finished
     }
 
+    /// Counts the attempt for `/metrics` and notes the integration's health (`GET /api/ops/integrations`).
+    private func observe(_ result: DeliveryResult, for claim: OutboxQueue.Claim) {
+        let outcome: String
+        var error: String?
+        switch result {
+        case .delivered: outcome = "delivered"
+        case .skipped: outcome = "skipped"
+        case .retry(let message, _):
+            outcome = claim.attempts >= engine.settings.retry.maxAttempts ? "dead" : "retry"
+            error = message
+        case .failed(let message):
+            outcome = "dead"
+            error = message
+        }
+        if claim.kind.hasPrefix("page.") {
+            engine.metrics.pageDelivery(channel: String(claim.kind.dropFirst(5)), result: outcome)
+        } else {
+            engine.metrics.delivery(kind: claim.kind, result: outcome)
+        }
+        let integration: String? = switch claim.kind {
+        case "page.sms": "sms"
+        case "page.email": "email"
+        case "publish": "hub_events"
+        case let kind where kind.hasPrefix("psa."): "psa"
+        default: nil
+        }
+        guard let integration, outcome != "skipped" else { return }
+        if let error {
+            engine.health.failure(integration, tenantID: claim.tenantID, error: "\(claim.kind): \(error)")
+        } else {
+            engine.health.success(integration, tenantID: claim.tenantID)
+        }
+    }
+
     /// Records what an attempt did: the row when it is done, nil after recording a retry or a dead letter.
     private func record(_ result: DeliveryResult, for claim: OutboxQueue.Claim, queue: OutboxQueue) async -> OutboxQueue.Finished? {
         let family = String(claim.kind.prefix { $0 != "." })
+        observe(result, for: claim)
         var detail = ["kind": claim.kind, "channel": claim.channel, "attempts": String(claim.attempts)]
         do {
             switch result {

@@ -65,6 +65,7 @@ struct TimerService: ServiceLifecycle.Service {
 
     private func fire(_ timer: TimerQueue.DueTimer) async {
         let lateness = engine.core.clock() - Timestamp(timer.dueAt)
+        engine.metrics.timerFired(lateness: lateness)
         do {
             let result = try await engine.act(IncidentEvent(.timer(name: timer.name, generation: timer.generation), by: "system"), on: timer.incidentID, tenantID: timer.tenantID)
             if case .notFound = result {
@@ -77,6 +78,8 @@ struct TimerService: ServiceLifecycle.Service {
         } catch {
             // The lease runs out and the timer is claimed again.
             engine.logger.error("timer \(timer.name) of incident \(timer.incidentID) failed: \(error)")
+            // Counted for ops: the incident lists as stuck (commands_failing) until it changes again.
+            try? await engine.stuck.recordFailure(tenantID: timer.tenantID, incidentID: timer.incidentID, command: "timer:\(timer.name)", error: "\(error)")
         }
     }
 }

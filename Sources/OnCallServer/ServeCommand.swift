@@ -90,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         let http = configuration.http
         let clock: @Sendable () -> Timestamp = { Timestamp(Date()) }
         let accounts = HubAccounts(client: client, logger: logger)
-        let auth = Authenticator(opsKey: configuration.opsAPIKey, verifier: verifier, accounts: accounts, clock: clock)
+        let auth = Authenticator(opsKey: configuration.opsAPIKey, verifier: verifier, accounts: accounts, health: engine.health, clock: clock)
         let domain = DomainStore(client: client, logger: logger)
         let alertLog = AlertLog(client: client, logger: logger)
         let alertLogWriter = AlertLogWriter(log: alertLog)
@@ -102,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let hub = configuration.hubBilling {
             // Daily active technicians to Hub Billing (docs/hub.md), from any node, each day once.
             busServices.append(BillingReporter(
-                reports: BillingReports(client: client, logger: logger, node: settings.node), hub: HubBillingClient(peer: hub), logger: logger
+                reports: BillingReports(client: client, logger: logger, node: settings.node), hub: HubBillingClient(peer: hub), logger: logger, health: engine.health
             ))
         }
         if let bus {
@@ -116,7 +116,10 @@ struct ServeCommand: AsyncParsableCommand {
                 webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
                 defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock),
                 bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock),
-                ops: OpsRoutes(auth: auth, queue: OutboxQueue(client: client, logger: logger, node: settings.node))
+                ops: OpsRoutes(
+                    auth: auth, queue: OutboxQueue(client: client, logger: logger, node: settings.node), engine: engine,
+                    integrations: IntegrationReport.make(configuration), billing: BillingReports(client: client, logger: logger, node: settings.node)
+                )
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),

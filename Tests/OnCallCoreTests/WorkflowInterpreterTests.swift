@@ -232,6 +232,31 @@ struct WorkflowInterpreterTests {
         #expect(d.send(.reassign(.policy("network"))).disposition == .unchanged)
     }
 
+    @Test func forceRunsTheExitAndEntryOfAnyStateAndRecordsWhy() {
+        var d = driver()
+        d.fire("layer_timeout")
+        d.fire("layer_timeout")
+        d.send(.force(state: "escalating", reason: "layer 2 was on holiday"), by: "ops")
+        #expect(d.pages == [.page(layer: 1, round: 0)], "re-entering escalating starts at layer 1 again")
+        let forced = d.last.journal.first
+        #expect(forced?.kind == "state.forced" && forced?.actor == "ops")
+        #expect(forced?.detail == ["from": "escalating", "to": "escalating", "reason": "layer 2 was on holiday"])
+        d.send(.force(state: "resolved", reason: "duplicate of #12"), by: "ops")
+        #expect(d.snapshot.state == "resolved" && d.snapshot.timers.isEmpty)
+        #expect(d.last.effects.contains(.publish(.resolved)) && d.last.effects.contains(.cancelPages))
+        guard case .refused(let message) = d.send(.force(state: "escalating", reason: "reopen")).disposition else {
+            Issue.record("a final state cannot be left")
+            return
+        }
+        #expect(message.contains("resolved"))
+        var other = driver()
+        guard case .refused(let unknown) = other.send(.force(state: "limbo", reason: "x")).disposition else {
+            Issue.record("an unknown state is refused")
+            return
+        }
+        #expect(unknown.contains("limbo") && unknown.contains("acknowledged"))
+    }
+
     @Test func notesGoToTheTicketOnlyOnceItExists() {
         var d = driver()
         d.send(.note("checked the UPS"))

@@ -71,7 +71,9 @@ struct AdminHarness: Sendable {
             admin: AdminRoutes(admin: admin, accounts: accounts, signing: SigningSecrets(client: client, logger: logger)),
             webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
             defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock),
-            bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock)
+            bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock),
+            ops: OpsRoutes(auth: auth, queue: OutboxQueue(client: client, logger: logger, node: "test"), engine: engine,
+                           integrations: IntegrationReport.make(OnCallConfiguration()), billing: BillingReports(client: client, logger: logger, node: "test"))
         )
         try await withLiveServer(services: [client] + engine.services + [alertLogWriter], router: router) { port in
             for tenant in [try acme(), other()] {

@@ -60,6 +60,9 @@ public struct IncidentEvent: Sendable, Equatable {
         /// acknowledge) or to another escalation policy (paged from its first layer).
         case reassign(ReassignTarget)
         case snooze(Duration)
+        /// Ops moving a stuck incident to a state by hand, whatever its handlers say: the source state's exit and the
+        /// target's entry run as in any transition (docs/ops.md).
+        case force(state: String, reason: String)
         /// A timer fired; `generation` is the one it was armed with.
         case timer(name: String, generation: Int64)
     }
@@ -83,6 +86,7 @@ public struct IncidentEvent: Sendable, Equatable {
         case .note: WorkflowEventName.note.rawValue
         case .escalate: WorkflowEventName.escalate.rawValue
         case .reassign: WorkflowEventName.reassign.rawValue
+        case .force: "force"
         case .snooze: WorkflowEventName.snooze.rawValue
         case .timer(let name, _): name
         }

@@ -32,6 +32,17 @@ public struct WorkflowInterpreter: Sendable {
         var run = Run(workflow: workflow, event: event, actor: event.actor, now: now, parameters: parameters, snapshot: snapshot)
         run.snapshot.sequence += 1
 
+        if case .force(let target, let reason) = event.kind {
+            guard workflow.state(target) != nil else {
+                return unchanged(.refused("workflow '\(workflow.name)' has no state '\(target)' (it has \(workflow.states.map(\.name).joined(separator: ", ")))"))
+            }
+            if state.isFinal {
+                return unchanged(.refused("the incident is \(state.name), a final state: it cannot be forced out of it (open a new incident instead)"))
+            }
+            run.journal.append(JournalEntry(kind: "state.forced", actor: event.actor, detail: ["from": snapshot.state, "to": target, "reason": reason]))
+            run.take(TransitionDefinition(guardCondition: nil, target: target, actions: [], location: SourceLocation(file: "ops", line: 0)))
+            return run.outcome(.applied, original: snapshot)
+        }
         let candidates: [TransitionDefinition]
         if case .timer(let name, let generation) = event.kind {
             guard snapshot.timers[name]?.generation == generation, let timer = workflow.timer(name, in: state.name) else {

@@ -20,11 +20,30 @@ public final class Authenticator: Sendable {
     /// user and day, not per request.
     private let known = Mutex<[String: (technician: String, day: Int64)]>([:])
 
-    public init(opsKey: Secret?, verifier: (any HubTokenVerifying)?, accounts: HubAccounts?, clock: @escaping @Sendable () -> Timestamp) {
+    /// Notes Hub SSO's health (a token verified; the JWKS unreachable).
+    let health: IntegrationHealth?
+
+    public init(
+        opsKey: Secret?, verifier: (any HubTokenVerifying)?, accounts: HubAccounts?, health: IntegrationHealth? = nil, clock: @escaping @Sendable () -> Timestamp
+    ) {
         self.opsKey = opsKey
+        self.health = health
         self.verifier = verifier
         self.accounts = accounts
         self.clock = clock
+    }
+
+    /// Whether the request carries the operator key itself (`/metrics`, the `/ops` page: no tenant needed).
+    public func isOperator(_ request: Request) -> Bool {
+        guard let opsKey else { return false }
+        let header = request.headers[.authorization] ?? ""
+        if header.hasPrefix("Bearer ") { return ConstantTime.equals(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), opsKey.value) }
+        // The /ops page in a browser: Basic with any user name and the key as the password.
+        if header.hasPrefix("Basic "), let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+           let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":") {
+            return ConstantTime.equals(String(text[text.index(after: colon)...]), opsKey.value)
+        }
+        return false
     }
 
     /// The caller, if allowed `permission`; otherwise 401 (who are you?) or 403 (not allowed).
@@ -57,8 +76,12 @@ public final class Authenticator: Sendable {
         let identity: HubIdentity
         do {
             identity = try await verifier.identity(for: token)
+            health?.success("hub_sso")
         } catch let refusal as TokenRefusal {
-            if refusal.unavailable { throw APIError(.serviceUnavailable, message: refusal.message) }
+            if refusal.unavailable {
+                health?.failure("hub_sso", error: refusal.message)
+                throw APIError(.serviceUnavailable, message: refusal.message)
+            }
             throw APIError(.unauthorized, message: refusal.message, headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
         }
         guard ConfigurationValidator.isValidTenantID(identity.tenantID) else {

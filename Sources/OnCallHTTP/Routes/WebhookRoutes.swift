@@ -41,15 +41,17 @@ public struct WebhookRoutes: Sendable {
 
     public func register(on router: Router<OnCallRequestContext>) {
         router.post("api/webhooks/:webhook") { request, context -> Response in
-            try await receive(request, context)
+            let source = SourceLabel()
+            return try await engine.metrics.countingWebhook(source) { try await receive(request, context, source: source) }
         }
         // Heartbeats also take GET (a cron job's `curl URL`); every other integration answers 405 to it.
         router.get("api/webhooks/:webhook") { request, context -> Response in
-            try await receive(request, context, checkInOnly: true)
+            let source = SourceLabel()
+            return try await engine.metrics.countingWebhook(source) { try await receive(request, context, checkInOnly: true, source: source) }
         }
     }
 
-    func receive(_ request: Request, _ context: OnCallRequestContext, checkInOnly: Bool = false) async throws -> Response {
+    func receive(_ request: Request, _ context: OnCallRequestContext, checkInOnly: Bool = false, source: SourceLabel) async throws -> Response {
         let webhookID = try context.parameters.require("webhook")
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters where query[String(name)] == nil { query[String(name)] = String(value) }
@@ -64,6 +66,7 @@ public struct WebhookRoutes: Sendable {
         guard let record = try await integrations.authenticate(webhookID: webhookID, key: key), let service = record.integration.service else {
             throw Self.refused
         }
+        source.set(record.integration.type.rawValue)
         let now = clock()
         if let wait = limiter.take(record, now: now) {
             let seconds = max(1, Int((Double(wait.microseconds) / 1_000_000).rounded(.up)))
@@ -176,6 +179,30 @@ final class RateLimiter: Sendable {
             let wait = bucket.take(now: now)
             buckets[key] = bucket
             return wait
+        }
+    }
+}
+
+/// The source an inbound request turned out to be from, known once its key is checked (`unknown` before).
+final class SourceLabel: Sendable {
+    private let value = Mutex("unknown")
+    func set(_ source: String) { value.withLock { $0 = source } }
+    var source: String { value.withLock { $0 } }
+}
+
+extension OnCallMetrics {
+    /// Runs an inbound alert request and counts its answer by source and status (errors included).
+    func countingWebhook(_ label: SourceLabel, _ body: () async throws -> Response) async throws -> Response {
+        do {
+            let response = try await body()
+            webhookRequest(source: label.source, status: Int(response.status.code))
+            return response
+        } catch let error as APIError {
+            webhookRequest(source: label.source, status: Int(error.status.code))
+            throw error
+        } catch {
+            webhookRequest(source: label.source, status: 500)
+            throw error
         }
     }
 }

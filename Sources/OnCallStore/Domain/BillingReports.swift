@@ -103,4 +103,44 @@ public struct BillingReports: Sendable {
             logger: logger
         )
     }
+
+    /// A report as ops see it.
+    public struct Row: Sendable, Equatable {
+        public var tenantID: String
+        public var day: String
+        public var activeTechnicians: Int
+        public var status: String
+        public var attempts: Int
+        public var nextAttemptAt: Date
+        public var lastError: String?
+    }
+
+    /// A tenant's reports not sent yet (`status` pending or dead; nil: both), oldest day first.
+    public func rows(tenantID: String, status: String?, limit: Int = 100) async throws -> [Row] {
+        var rows: [Row] = []
+        for try await (day, count, status, attempts, next, error) in try await client.query(
+            """
+            SELECT to_char(day, 'YYYY-MM-DD'), active_technicians, status, attempts, next_attempt_at, last_error FROM billing_reports
+            WHERE tenant_id = \(tenantID) AND status <> 'sent' AND (\(status ?? "") = '' OR status = \(status ?? ""))
+            ORDER BY day LIMIT \(limit)
+            """,
+            logger: logger
+        ).decode((String, Int32, String, Int32, Date, String?).self) {
+            rows.append(Row(tenantID: tenantID, day: day, activeTechnicians: Int(count), status: status, attempts: Int(attempts), nextAttemptAt: next, lastError: error))
+        }
+        return rows
+    }
+
+    /// Sends a tenant's dead reports again now, with fresh attempts; returns how many.
+    public func revive(tenantID: String) async throws -> Int {
+        var count = 0
+        for try await _ in try await client.query(
+            """
+            UPDATE billing_reports SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL, locked_by = NULL
+            WHERE tenant_id = \(tenantID) AND status = 'dead' RETURNING 1
+            """,
+            logger: logger
+        ) { count += 1 }
+        return count
+    }
 }
