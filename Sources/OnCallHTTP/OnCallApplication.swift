@@ -10,7 +10,7 @@ public enum OnCallApplication {
     /// The router: JSON errors outermost, then the route groups.
     public static func makeRouter(
         health: HealthRoutes, incidents: IncidentRoutes? = nil, admin: AdminRoutes? = nil, webhooks: WebhookRoutes? = nil, defend: DefendRoutes? = nil,
-        bridge: BridgeRoutes? = nil, ops: OpsRoutes? = nil
+        bridge: BridgeRoutes? = nil, ops: OpsRoutes? = nil, observability: ObservabilityRoutes? = nil, dashboard: DashboardRoutes? = nil
     ) -> Router<OnCallRequestContext> {
         let router = Router(context: OnCallRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
@@ -21,6 +21,8 @@ public enum OnCallApplication {
         defend?.register(on: router)
         bridge?.register(on: router)
         ops?.register(on: router)
+        observability?.register(on: router)
+        dashboard?.register(on: router)
         return router
     }
 

@@ -110,16 +110,22 @@ struct ServeCommand: AsyncParsableCommand {
             busServices.append(BusConsumer(engine: engine, bus: bus.bus, domain: domain, alertLog: alertLog))
         }
 
+        let ops = OpsRoutes(
+            auth: auth, queue: OutboxQueue(client: client, logger: logger, node: settings.node), engine: engine,
+            integrations: IntegrationReport.make(configuration), billing: BillingReports(client: client, logger: logger, node: settings.node)
+        )
+        var busLag: (@Sendable () async throws -> BusLag?)?
+        if let messageBus = bus?.bus { busLag = { try await messageBus.lag(group: BusConsumer.group) } }
+        let observability = ObservabilityRoutes(auth: auth, engine: engine, client: client, logger: logger, busLag: busLag)
+        let dashboard = DashboardRoutes(auth: auth, ops: ops, client: client, logger: logger, formSecret: Array((configuration.opsAPIKey?.value ?? "").utf8))
         let app = Application(
             router: OnCallApplication.makeRouter(
                 health: health, incidents: IncidentRoutes(engine: engine, auth: auth), admin: AdminRoutes(admin: admin, accounts: accounts, signing: signing),
                 webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
                 defend: DefendRoutes(serviceKey: configuration.defendServiceKey, domain: domain, engine: engine, alertLog: alertLog, clock: clock),
                 bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock),
-                ops: OpsRoutes(
-                    auth: auth, queue: OutboxQueue(client: client, logger: logger, node: settings.node), engine: engine,
-                    integrations: IntegrationReport.make(configuration), billing: BillingReports(client: client, logger: logger, node: settings.node)
-                )
+                ops: ops,
+                observability: observability, dashboard: dashboard
             ),
             server: serverBuilder,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),

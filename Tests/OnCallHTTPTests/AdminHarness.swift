@@ -65,6 +65,8 @@ struct AdminHarness: Sendable {
         let verifier = try HubTokenVerifier(secret: secret, jwksURL: nil, issuer: "https://hub.test", logger: logger, now: { now.date })
         let auth = Authenticator(opsKey: Secret(opsKey), verifier: verifier, accounts: accounts, clock: clock)
         let admin = AdminContext(domain: domain, auth: auth, engine: engine, publicURL: "https://oncall.test", workflows: Set(workflows.workflows.keys), clock: clock)
+        let ops = OpsRoutes(auth: auth, queue: OutboxQueue(client: client, logger: logger, node: "test"), engine: engine,
+                            integrations: IntegrationReport.make(OnCallConfiguration()), billing: BillingReports(client: client, logger: logger, node: "test"))
         let router = OnCallApplication.makeRouter(
             health: HealthRoutes(readiness: { Readiness(ready: true, reason: nil) }, integrations: IntegrationReport.make(OnCallConfiguration())),
             incidents: IncidentRoutes(engine: engine, auth: auth),
@@ -72,8 +74,9 @@ struct AdminHarness: Sendable {
             webhooks: WebhookRoutes(domain: domain, engine: engine, alertLog: alertLogWriter, clock: clock),
             defend: DefendRoutes(serviceKey: Secret(defendKey), domain: domain, engine: engine, alertLog: AlertLog(client: client, logger: logger), clock: clock),
             bridge: BridgeRoutes(domain: domain, engine: engine, clock: clock),
-            ops: OpsRoutes(auth: auth, queue: OutboxQueue(client: client, logger: logger, node: "test"), engine: engine,
-                           integrations: IntegrationReport.make(OnCallConfiguration()), billing: BillingReports(client: client, logger: logger, node: "test"))
+            ops: ops,
+            observability: ObservabilityRoutes(auth: auth, engine: engine, client: client, logger: logger),
+            dashboard: DashboardRoutes(auth: auth, ops: ops, client: client, logger: logger, formSecret: Array(opsKey.utf8))
         )
         try await withLiveServer(services: [client] + engine.services + [alertLogWriter], router: router) { port in
             for tenant in [try acme(), other()] {

@@ -33,6 +33,9 @@ public final class Authenticator: Sendable {
         self.clock = clock
     }
 
+    /// Whether an operator key is configured (without one, `/metrics` is open: scrape it from the inside only).
+    public var requiresOperatorKey: Bool { opsKey != nil }
+
     /// Whether the request carries the operator key itself (`/metrics`, the `/ops` page: no tenant needed).
     public func isOperator(_ request: Request) -> Bool {
         guard let opsKey else { return false }

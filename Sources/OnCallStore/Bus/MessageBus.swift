@@ -20,6 +20,21 @@ public protocol MessageBus: Sendable {
     /// Calls `published` whenever a message may have been published (a hint; runs until cancelled or the
     /// connection drops, then throws).
     func listen(_ published: @escaping @Sendable () -> Void) async throws
+    /// How far `group` is behind: messages after its offset and the age of the oldest (nil: the transport cannot say).
+    func lag(group: String) async throws -> BusLag?
+}
+
+public struct BusLag: Sendable, Equatable {
+    public var messages: Int
+    public var oldestSeconds: Double
+    public init(messages: Int, oldestSeconds: Double) {
+        self.messages = messages
+        self.oldestSeconds = oldestSeconds
+    }
+}
+
+extension MessageBus {
+    public func lag(group: String) async throws -> BusLag? { nil }
 }
 
 /// One message as a consumer receives it.

@@ -103,6 +103,19 @@ public struct PostgresBus: MessageBus {
         return deliveries
     }
 
+    public func lag(group: String) async throws -> BusLag? {
+        let rows = try await client.query(
+            """
+            SELECT count(*)::bigint, COALESCE(extract(epoch FROM now() - min(m.published_at)), 0)::float8 FROM bus_messages m
+            LEFT JOIN bus_offsets o ON o.consumer_group = \(group)
+            WHERE o.consumer_group IS NULL OR (m.xid, m.seq) > (o.xid, o.seq)
+            """,
+            logger: logger
+        )
+        for try await (count, seconds) in rows.decode((Int64, Double).self) { return BusLag(messages: Int(count), oldestSeconds: seconds) }
+        return nil
+    }
+
     public func acknowledge(_ delivery: BusDelivery, group: String) async throws {
         try await client.withConnection { connection in
             try await BusReceipt.write(BusReceipt(group: group, messageID: delivery.id, position: delivery.position), on: connection, logger: logger)
