@@ -61,14 +61,14 @@ public struct BillingReporter: ServiceLifecycle.Service {
                 case .retry(let error, let after):
                     health?.failure("hub_billing", tenantID: report.tenantID, error: "report of \(report.day): \(error)")
                     if report.attempts >= retry.maxAttempts {
-                        logger.error("billing report \(report.tenantID) \(report.day) given up after \(report.attempts) attempts: \(error)")
+                        logger.error("billing report \(report.tenantID) \(report.day) given up after \(report.attempts) attempts: \(error)", metadata: ["tenant.id": "\(report.tenantID)"])
                         try await reports.dead(report, error: error)
                     } else {
                         try await reports.retry(report, after: after ?? retry.delay(afterAttempt: report.attempts), error: error, now: now)
                     }
                 case .failed(let error):
                     health?.failure("hub_billing", tenantID: report.tenantID, error: "report of \(report.day) refused: \(error)")
-                    logger.error("billing report \(report.tenantID) \(report.day) refused: \(error)")
+                    logger.error("billing report \(report.tenantID) \(report.day) refused: \(error)", metadata: ["tenant.id": "\(report.tenantID)"])
                     try await reports.dead(report, error: error)
                 }
             }

@@ -120,7 +120,7 @@ public struct BusConsumer: ServiceLifecycle.Service {
                 return
             }
             guard let service = try await domain.route(tenantID: tenant, source: route) else {
-                engine.logger.warning("tenant \(tenant) has no route for \(route.rawValue) alerts: bus message \(delivery.id) skipped")
+                engine.logger.warning("tenant \(tenant) has no route for \(route.rawValue) alerts: bus message \(delivery.id) skipped", metadata: ["tenant.id": "\(tenant)"])
                 skipped(product, tenantID: tenant, "no route for \(route.rawValue) alerts: message \(delivery.id) skipped")
                 return
             }

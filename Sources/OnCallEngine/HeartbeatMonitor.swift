@@ -40,7 +40,7 @@ struct HeartbeatMonitor: ServiceLifecycle.Service {
                 // A check-in arrived between the claim and now: the heartbeat is alive again.
                 _ = try await engine.ingest([HeartbeatAlerts.back(integrationID: overdue.integrationID)], tenantID: overdue.tenantID, serviceID: overdue.serviceID, actor: "system")
             }
-            engine.logger.info("heartbeat \(overdue.integrationID) of tenant \(overdue.tenantID) missed", metadata: ["dedup_key": "\(key)"])
+            engine.logger.info("heartbeat \(overdue.integrationID) of tenant \(overdue.tenantID) missed", metadata: ["dedup_key": "\(key)", "tenant.id": "\(overdue.tenantID)"])
         }
     }
 }

@@ -128,6 +128,11 @@ struct OutboxRelay: ServiceLifecycle.Service {
             outcome = "dead"
             error = message
         }
+        if outcome == "dead" {
+            engine.logger.warning("\(claim.kind) for incident \(claim.incidentID) given up after \(claim.attempts) attempt(s): \(error ?? "")", metadata: [
+                "incident.id": "\(claim.incidentID.uuidString.lowercased())", "tenant.id": "\(claim.tenantID)", "kind": "\(claim.kind)", "outbox.id": "\(claim.id)",
+            ])
+        }
         if claim.kind.hasPrefix("page.") {
             engine.metrics.pageDelivery(channel: String(claim.kind.dropFirst(5)), result: outcome)
         } else {
@@ -173,7 +178,9 @@ struct OutboxRelay: ServiceLifecycle.Service {
             }
         } catch {
             // The lease runs out and the row is claimed again: at least once, with the same Idempotency-Key.
-            engine.logger.error("outbox row \(claim.id): recording the result failed: \(error)")
+            engine.logger.error("outbox row \(claim.id): recording the result failed: \(error)", metadata: [
+                "incident.id": "\(claim.incidentID.uuidString.lowercased())", "tenant.id": "\(claim.tenantID)", "kind": "\(claim.kind)",
+            ])
         }
         return nil
     }

@@ -72,12 +72,14 @@ struct TimerService: ServiceLifecycle.Service {
                 try await engine.store.deleteTimer(tenantID: timer.tenantID, incidentID: timer.incidentID, name: timer.name, generation: timer.generation)
             }
             engine.logger.debug("timer fired", metadata: [
-                "incident.id": "\(timer.incidentID)", "tenant.id": "\(timer.tenantID)", "timer": "\(timer.name)",
+                "incident.id": "\(timer.incidentID.uuidString.lowercased())", "tenant.id": "\(timer.tenantID)", "timer": "\(timer.name)",
                 "lateness_ms": "\(lateness.microseconds / 1000)",
             ])
         } catch {
             // The lease runs out and the timer is claimed again.
-            engine.logger.error("timer \(timer.name) of incident \(timer.incidentID) failed: \(error)")
+            engine.logger.error("timer \(timer.name) of incident \(timer.incidentID) failed: \(error)", metadata: [
+                "incident.id": "\(timer.incidentID.uuidString.lowercased())", "tenant.id": "\(timer.tenantID)", "timer": "\(timer.name)",
+            ])
             // Counted for ops: the incident lists as stuck (commands_failing) until it changes again.
             try? await engine.stuck.recordFailure(tenantID: timer.tenantID, incidentID: timer.incidentID, command: "timer:\(timer.name)", error: "\(error)")
         }

@@ -47,6 +47,18 @@ struct DeliveryTests {
         }
     }
 
+    @Test func anAcknowledgementDropsPagesWaitingToBeRetried() async throws {
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        h.receiver.queue([.init(status: 429, headers: [("Retry-After", "30")])])
+        try await h.run { engines in
+            let incident = try await EscalationIntegrationTests.trigger(engines[0])
+            _ = try await h.receiver.waitFor(1, path: "/pages/alice")
+            try await SQL.waitUntil(h.url, "SELECT count(*)::int FROM outbox WHERE incident_id = '\(incident.id)' AND attempts = 1 AND locked_by IS NULL", equals: 1)
+            _ = try await engines[0].act(IncidentEvent(.acknowledge, by: "technician:alice"), on: incident.id, tenantID: "acme")
+            try await SQL.waitUntil(h.url, "SELECT count(*)::int FROM outbox WHERE incident_id = '\(incident.id)' AND channel LIKE 'page:%'", equals: 0)
+        }
+    }
+
     @Test func retryAfterFromA429IsHonoured() async throws {
         let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
         h.receiver.queue([.init(status: 429, headers: [("Retry-After", "2")])])

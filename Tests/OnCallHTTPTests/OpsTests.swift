@@ -147,4 +147,36 @@ struct OpsTests {
             #expect(defend["configured"] as? Bool == false && (defend["impact"] as? String ?? "").contains("401"), "not configured here: says what breaks")
         }
     }
+
+    @Test func metricsCountWhatHappenedAndReadDepthsFromTheDatabase() async throws {
+        try await AdminHarness.run { h in
+            let id = try #require(try await IncidentListTests.open(h, "Switch down", severity: "critical", key: "sw")["id"] as? String)
+            #expect(try await h.as("member", "POST", "/api/incidents/\(id)/acknowledge").status == 200)
+            let integration = try await h.as("owner", "POST", "/api/integrations", json: #"{"id":"probe","type":"generic","service":"backups"}"#)
+            let key = try #require(integration.object["key"] as? String)
+            let hook = String(try #require(integration.object["webhook_url"] as? String).dropFirst("https://oncall.test".count))
+            let accepted = try await h.request("POST", hook, token: nil, json: #"{"title":"Disk full","severity":"low"}"#, headers: [("X-Integration-Key", key)])
+            #expect(accepted.status == 202)
+            #expect(try await h.request("POST", hook, token: nil, json: "{}", headers: [("X-Integration-Key", "wrong")]).status == 401)
+
+            #expect(try await h.request("GET", "/metrics", token: nil).status == 401, "the operator key is configured: metrics need it")
+            let metrics = try await h.request("GET", "/metrics", token: AdminHarness.opsKey)
+            #expect(metrics.status == 200 && metrics.header("content-type")?.hasPrefix("text/plain; version=0.0.4") == true)
+            let lines = Set(metrics.text.split(separator: "\n").map(String.init))
+            for expected in [
+                #"oncall_incident_transitions_total{from="none",to="triggered"} 2"#,
+                #"oncall_incident_transitions_total{from="triggered",to="escalating"} 1"#,
+                #"oncall_incident_transitions_total{from="escalating",to="acknowledged"} 1"#,
+                #"oncall_webhook_requests_total{source="generic",status="202"} 1"#,
+                #"oncall_webhook_requests_total{source="unknown",status="401"} 1"#,
+                #"oncall_incidents_open{state="acknowledged"} 1"#,
+                #"oncall_incidents_open{state="triggered"} 1"#,
+                #"oncall_timers{status="overdue"} 0"#,
+            ] {
+                #expect(lines.contains(expected), "missing \(expected) in:\n\(metrics.text)")
+            }
+            #expect(metrics.text.contains("# TYPE oncall_timer_lateness_seconds histogram"))
+            #expect(metrics.text.contains("# TYPE oncall_outbox_depth gauge"))
+        }
+    }
 }

@@ -112,6 +112,8 @@ public struct OnCallConfiguration: Sendable {
     public var claimLease: Duration = .seconds(30)
     /// `ONCALL_LOG_LEVEL` (trace … critical), default info.
     public var logLevel: String = "info"
+    /// `ONCALL_LOG_FORMAT`: `json` (one object per line, default) or `text` (for a terminal).
+    public var logFormat: String = "json"
 
     /// The defaults: every integration off, embedded database, 0.0.0.0:8080.
     public init() {}
@@ -195,6 +197,10 @@ public struct OnCallConfiguration: Sendable {
             }
             logLevel = level.lowercased()
         }
+        if let format = env["ONCALL_LOG_FORMAT"] {
+            guard format == "json" || format == "text" else { throw fail("ONCALL_LOG_FORMAT", "'\(format)' is not json or text") }
+            logFormat = format
+        }
     }
 
     /// One line per setting, secrets shown only as set or unset: safe for logs and `oncall doctor`.
@@ -228,6 +234,7 @@ public struct OnCallConfiguration: Sendable {
             ("ONCALL_NODE_NAME", nodeName ?? "host name and process id"),
             ("ONCALL_CLAIM_LEASE", DurationText.format(claimLease)),
             ("ONCALL_LOG_LEVEL", logLevel),
+            ("ONCALL_LOG_FORMAT", logFormat),
         ]
     }
 

@@ -30,7 +30,7 @@ public enum WorkflowEffect: Sendable, Equatable {
     case publish(LifecycleEvent)
     /// A PSA call; `note` carries the text for `add_note`.
     case psa(PSAOperation, note: String?)
-    /// Drop notifications still waiting on a notification-rule delay.
+    /// Drop pages not sent yet: those waiting on a notification-rule delay and those waiting to be retried.
     case cancelPages
 }
 

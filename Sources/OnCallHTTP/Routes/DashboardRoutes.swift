@@ -9,7 +9,7 @@ import OnCallStore
 public import PostgresNIO
 
 /// `GET /ops`: the ops dashboard (docs/ops.md), one server-rendered page, no script: every tenant's open
-/// incidents and stuck workflows at a glance, and per tenant (`?tenant=`) open incidents by state, stuck
+/// incidents, dead letters and overdue timers at a glance, and per tenant (`?tenant=`) open incidents by state, stuck
 /// workflows, the outbox with retry buttons for dead letters, and integration health. It reloads itself
 /// every 15 s. Operator only: the browser asks for a password (HTTP Basic, any user name, `OPS_API_KEY`).
 public struct DashboardRoutes: Sendable {
@@ -35,6 +35,7 @@ public struct DashboardRoutes: Sendable {
             let body: String
             if let tenant, !tenant.isEmpty {
                 guard ConfigurationValidator.isValidTenantID(tenant) else { throw APIError(.badRequest, message: "tenant: not a tenant id") }
+                guard try await exists(tenant) else { throw APIError(.notFound, message: "no tenant '\(tenant)'") }
                 body = try await tenantPage(tenant, flash: request.uri.queryParameters["done"].map(String.init))
             } else {
                 body = try await overview()
@@ -59,6 +60,11 @@ public struct DashboardRoutes: Sendable {
             let encodedTenant = tenant.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? tenant
             return Response(status: .seeOther, headers: [.location: "/ops?tenant=\(encodedTenant)&done=retried+\(count)"])
         }
+    }
+
+    func exists(_ tenant: String) async throws -> Bool {
+        for try await _ in try await client.query("SELECT 1 FROM tenants WHERE id = \(tenant)", logger: logger) { return true }
+        return false
     }
 
     func requireOperator(_ request: Request) throws {
@@ -105,7 +111,7 @@ public struct DashboardRoutes: Sendable {
         }
         let table = rows.isEmpty ? "<p class=\"empty\">No tenants yet.</p>"
             : "<table><tr><th>tenant</th><th>name</th><th>open</th><th>triggered</th><th>escalating</th><th>acknowledged</th><th>dead letters</th><th>overdue timers</th></tr>\n\(rows)</table>"
-        return Self.page(title: "On-Call ops", body: """
+        return Self.page(title: "On-Call ops", reload: "/ops", body: """
             <section id="tenants"><h2>Tenants</h2>\(table)</section>
             """)
     }
@@ -130,7 +136,7 @@ public struct DashboardRoutes: Sendable {
         body += """
             <section id="open-incidents"><h2>Open incidents by state</h2>
             \(states.isEmpty ? "<p class=\"empty\">None open.</p>" : "<table><tr><th>state</th><th>count</th></tr>\(states)</table>")
-            \(incidents.isEmpty ? "" : "<h3>Newest open</h3><table><tr><th>#</th><th>title</th><th>severity</th><th>state</th><th>service</th><th>age</th></tr>\n\(incidents)</table>")
+            \(incidents.isEmpty ? "" : "<h3>Newest open (up to 20)</h3><table><tr><th>#</th><th>title</th><th>severity</th><th>state</th><th>service</th><th>age</th></tr>\n\(incidents)</table>")
             </section>
             """
 
@@ -151,7 +157,7 @@ public struct DashboardRoutes: Sendable {
             let button = row.status == "dead"
                 ? "<form method=\"post\" action=\"/ops/retry\"><input type=\"hidden\" name=\"tenant\" value=\"\(Self.escape(tenant))\"><input type=\"hidden\" name=\"token\" value=\"\(token)\"><input type=\"hidden\" name=\"id\" value=\"\(row.id)\"><button>Retry</button></form>"
                 : ""
-            return "<tr class=\"\(row.status)\"><td>\(row.id)</td><td>\(Self.escape(row.kind))</td><td>\(row.status)</td><td>\(row.attempts)</td>"
+            return "<tr class=\"\(row.status)\"><td>\(row.id)</td><td>\(row.incidentID.uuidString.lowercased().prefix(8))</td><td>\(Self.escape(row.kind))</td><td>\(row.status)</td><td>\(row.attempts)</td>"
                 + "<td>\(Self.escape(row.lastError ?? ""))</td><td>\(Self.age(now.timeIntervalSince(row.createdAt)))</td><td>\(button)</td></tr>"
         }.joined(separator: "\n")
         let dead = rows.filter { $0.status == "dead" }.count
@@ -160,7 +166,7 @@ public struct DashboardRoutes: Sendable {
             : ""
         body += """
             <section id="outbox"><h2>Outbox and dead letters</h2>
-            \(outbox.isEmpty ? "<p class=\"empty\">Nothing waiting.</p>" : "<table><tr><th>id</th><th>kind</th><th>status</th><th>attempts</th><th>last error</th><th>age</th><th></th></tr>\n\(outbox)</table>")
+            \(outbox.isEmpty ? "<p class=\"empty\">Nothing waiting.</p>" : "<table><tr><th>id</th><th>incident</th><th>kind</th><th>status</th><th>attempts</th><th>last error</th><th>age</th><th></th></tr>\n\(outbox)</table>")
             \(retryAll)
             </section>
             """
@@ -177,17 +183,18 @@ public struct DashboardRoutes: Sendable {
         }.joined(separator: "\n")
         body += """
             <section id="integrations"><h2>Integration health</h2>
-            <table><tr><th>integration</th><th>health</th><th>last success</th><th>last error</th><th>error</th><th>when it fails</th></tr>
+            <table><tr><th>integration</th><th>health</th><th>last success</th><th>last failure</th><th>what failed</th><th>what breaks while it fails</th></tr>
             \(integrations)</table>
             </section>
             """
-        return Self.page(title: "On-Call ops: \(tenant)", body: "<p><a href=\"/ops\">All tenants</a></p>\n" + body)
+        return Self.page(title: "On-Call ops: \(tenant)", reload: "/ops?tenant=\(Self.escape(tenant))", body: "<p><a href=\"/ops\">All tenants</a></p>\n" + body)
     }
 
-    static func page(title: String, body: String) -> String {
+    /// `reload`: where the page reloads itself to (the tenant's page without a one-off message such as "retried 1").
+    static func page(title: String, reload: String, body: String) -> String {
         """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
+        <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15; url=\(reload)">
         <meta name="viewport" content="width=device-width, initial-scale=1"><title>\(escape(title))</title>
         <style>
         body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }

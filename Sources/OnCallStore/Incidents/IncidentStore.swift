@@ -297,7 +297,7 @@ public struct IncidentStore: Sendable {
                 """
                 DELETE FROM outbox o USING unnest(\(pTenant)::text[], \(pIncident)::uuid[]) AS p(tenant_id, incident_id)
                 WHERE o.tenant_id = p.tenant_id AND o.incident_id = p.incident_id AND o.channel LIKE 'page:%'
-                  AND o.status = 'pending' AND o.attempts = 0 AND (o.locked_until IS NULL OR o.locked_until < now())
+                  AND o.status = 'pending' AND (o.locked_until IS NULL OR o.locked_until < now())
                 """,
                 logger: logger
             )

@@ -34,7 +34,8 @@ public struct StuckWorkflows: Sendable {
         self.logger = logger
     }
 
-    /// The tenant's stuck workflows, longest stuck first. A timer counts once it is `timerGrace` past due (a
+    /// The tenant's stuck workflows, longest stuck first. A delivery counts once it failed three times or has
+    /// been failing for five minutes (one failed attempt is ordinary: a peer's blip, retried in a second). A timer counts once it is `timerGrace` past due (a
     /// healthy node fires within milliseconds; a dead node's lease runs for `lease`).
     public func list(tenantID: String, timerGrace: Duration = .seconds(60), limit: Int = 200) async throws -> [Item] {
         let graceSeconds = Double(timerGrace.components.seconds) + Double(timerGrace.components.attoseconds) / 1e18
@@ -49,11 +50,12 @@ public struct StuckWorkflows: Sendable {
                 FROM incident_timers t WHERE t.tenant_id = \(tenantID) AND t.due_at < now() - make_interval(secs => \(graceSeconds))
                 UNION ALL
                 SELECT o.incident_id, CASE WHEN o.status = 'dead' THEN 'delivery_dead' ELSE 'delivery_retrying' END,
-                       o.kind || ' (outbox ' || o.id || ', ' || o.attempts || ' attempts'
+                       o.kind || ' (outbox ' || o.id || ', ' || o.attempts || CASE WHEN o.attempts = 1 THEN ' attempt' ELSE ' attempts' END
                        || CASE WHEN o.status = 'dead' THEN ', dead' ELSE ', next at ' || to_char(o.next_attempt_at AT TIME ZONE 'UTC', 'HH24:MI:SS"Z"') END
                        || ')' || COALESCE(': ' || o.last_error, ''),
                        o.created_at
-                FROM outbox o WHERE o.tenant_id = \(tenantID) AND (o.status = 'dead' OR o.attempts > 0)
+                FROM outbox o WHERE o.tenant_id = \(tenantID)
+                  AND (o.status = 'dead' OR (o.attempts >= 3 AND o.locked_by IS NULL) OR (o.attempts > 0 AND o.created_at < now() - interval '5 minutes'))
                 UNION ALL
                 SELECT e.id, 'escalation_exhausted',
                        'every layer paged ' || ((e.snapshot->>'round')::int + 1) || ' time(s), nobody acknowledged', e.updated_at
