@@ -36,14 +36,17 @@ public struct NormalizedAlert: Sendable, Equatable {
         action: Action, dedupKey: String?, title: String, severity: Severity, description: String? = nil, source: String,
         device: String? = nil, links: [Link] = [], details: [String: String] = [:]
     ) {
+        // Every parser's output passes here: no NUL reaches the database (StoredText).
         self.action = action
-        self.dedupKey = dedupKey
-        self.title = title
+        self.dedupKey = StoredText.clean(dedupKey)
+        self.title = StoredText.clean(title)
         self.severity = severity
-        self.description = description
+        self.description = StoredText.clean(description)
         self.source = source
-        self.device = device
-        self.links = links
-        self.details = details
+        self.device = StoredText.clean(device)
+        self.links = links.map { Link(url: StoredText.clean($0.url), text: StoredText.clean($0.text)) }
+        self.details = details.contains { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) }
+            ? Dictionary(details.map { (StoredText.clean($0.key), StoredText.clean($0.value)) }, uniquingKeysWith: { first, _ in first })
+            : details
     }
 }

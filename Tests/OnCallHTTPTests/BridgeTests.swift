@@ -76,6 +76,13 @@ struct BridgeTests {
             #expect(try await search("printer").isEmpty, "another tenant's incident is not found")
             #expect(try await search("'; DROP TABLE incidents; --").isEmpty)
             #expect(try await search("%_\\").isEmpty)
+            for hostile in ["' OR '1'='1", "$1", "a) OR (1=1", "\\x27", "😀 backup"] {
+                _ = try await search(hostile)
+            }
+            for refused in ["x\u{0}y", String(repeating: "backup ", count: 40)] {
+                let encoded = refused.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? refused
+                #expect(try await Self.get(h, "/api/search?q=\(encoded)&tenant_id=acme-msp", key: key, tenant: nil).status == 400)
+            }
             let other = try await Self.get(h, "/api/search?q=printer&tenant_id=other-msp", key: key, tenant: nil)
             #expect(other.status == 401, "a key searches its own tenant only")
             #expect(try await h.as("owner", "GET", "/api/incidents").status == 200, "the incidents table is still there")

@@ -128,6 +128,28 @@ struct WebhookTests {
         }
     }
 
+    /// PostgreSQL text cannot hold NUL: an alert or a note carrying one must not fail (or fail a shared batch).
+    @Test func aNulCharacterInAnAlertOrANoteIsKeptOutOfTheDatabase() async throws {
+        try await AdminHarness.run { h in
+            let door = try await Self.integration(h, #"{"id":"script","type":"generic","service":"backups"}"#)
+            async let hostile = Self.send(h, door, body: #"{"title":"disk\u0000full","dedup_key":"k\u0000ey","severity":"critical","description":"a\u0000b","details":{"x\u0000":"y\u0000"}}"#)
+            async let neighbour = Self.send(h, door, body: #"{"title":"neighbour","dedup_key":"n1","severity":"critical"}"#)
+            let (bad, good) = try await (hostile, neighbour)
+            #expect(good.status == 202, "\(good.text)")
+            #expect(bad.status == 202, "\(bad.text)")
+            let id = try #require(bad.object["incident_id"] as? String)
+            let incident = try await Self.incident(h, id)
+            #expect(incident["title"] as? String == "disk\u{FFFD}full", "\(incident)")
+            let note = try await h.request("POST", "/api/incidents/\(id)/notes", token: AdminHarness.opsKey, json: #"{"text":"see\u0000log"}"#,
+                                           headers: [("X-Tenant-Id", "acme-msp")])
+            #expect(note.status == 200, "\(note.text)")
+            let technician = try await h.as("owner", "POST", "/api/technicians", json: #"{"name":"Nul\u0000l"}"#)
+            #expect(technician.status == 422 && technician.text.contains("NUL"), "\(technician.text)")
+            let opened = try await h.as("owner", "POST", "/api/incidents", json: #"{"service":"backups","title":"by\u0000hand"}"#)
+            #expect(opened.status == 201, "\(opened.text)")
+        }
+    }
+
     @Test func aRotatedKeyIsRefusedOnItsNextUse() async throws {
         try await AdminHarness.run { h in
             let door = try await Self.integration(h, #"{"id":"script","type":"generic","service":"backups"}"#)

@@ -181,6 +181,11 @@ struct ConfigurationReader {
             problem(path, node, "expected text")
             return nil
         }
+        // PostgreSQL text cannot hold it; a configuration never needs it.
+        guard !scalar.string.utf8.contains(0) else {
+            problem(path, node, "must not contain a NUL character")
+            return nil
+        }
         return scalar.string
     }
 

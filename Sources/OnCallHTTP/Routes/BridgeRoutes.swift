@@ -73,8 +73,8 @@ public struct BridgeRoutes: Sendable {
         router.get("api/search") { request, _ -> Response in
             let query = Self.query(request)
             let tenantID = try await authenticate(request, tenant: query["tenant_id"])
-            guard let q = query["q"]?.trimmingCharacters(in: .whitespaces), !q.isEmpty, q.count <= 200 else {
-                throw APIError(.badRequest, message: "q: what to look for, 1 to 200 characters", problems: [("q", "1–200 characters")])
+            guard let q = query["q"]?.trimmingCharacters(in: .whitespaces), !q.isEmpty, q.count <= 200, !q.contains("\u{0}") else {
+                throw APIError(.badRequest, message: "q: what to look for, 1 to 200 characters (no NUL)", problems: [("q", "1–200 characters, no NUL")])
             }
             let limit = try query["limit"].map { text in
                 guard let value = Int(text), (1...100).contains(value) else {

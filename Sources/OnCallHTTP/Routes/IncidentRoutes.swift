@@ -35,7 +35,9 @@ public struct IncidentRoutes: Sendable {
             }
             let result: IncidentEngine.TriggerResult
             do {
-                result = try await engine.trigger(.init(tenantID: caller.tenantID, serviceID: service, title: title, severity: severity, dedupKey: body.dedup_key, actor: caller.actor))
+                result = try await engine.trigger(.init(
+                    tenantID: caller.tenantID, serviceID: service, title: StoredText.clean(title), severity: severity, dedupKey: StoredText.clean(body.dedup_key), actor: caller.actor
+                ))
             } catch let error as IncidentEngine.UnknownService {
                 throw APIError(.unprocessableContent, message: "service: '\(error.serviceID)' does not exist")
             }
@@ -110,7 +112,7 @@ public struct IncidentRoutes: Sendable {
             guard let text = body.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
                 throw APIError(.unprocessableContent, message: "text: required")
             }
-            return try await act(.note(text), caller, context)
+            return try await act(.note(StoredText.clean(text)), caller, context)
         }
     }
 

@@ -57,7 +57,7 @@ public struct OpsRoutes: Sendable {
                 throw APIError(.unprocessableContent, message: "state: workflow '\(record.workflow)' has no state '\(state)' (it has \(states.joined(separator: ", ")))",
                                problems: [("state", "one of \(states.joined(separator: ", "))")])
             }
-            switch try await engine.act(IncidentEvent(.force(state: state, reason: String(reason.prefix(1000))), by: principal.actor), on: id, tenantID: principal.tenantID) {
+            switch try await engine.act(IncidentEvent(.force(state: state, reason: StoredText.clean(String(reason.prefix(1000)))), by: principal.actor), on: id, tenantID: principal.tenantID) {
             case .applied(let record), .unchanged(let record): return IncidentDTO(record)
             case .refused(_, let reason): throw APIError(.conflict, message: reason)
             case .notFound: throw APIError(.notFound, message: "no incident \(id.uuidString.lowercased())")
