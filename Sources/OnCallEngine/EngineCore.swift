@@ -147,6 +147,61 @@ final class EngineCore: Sendable {
         return try await finish(box.value ?? .unchanged, event: event, current: result.before)
     }
 
+    /// Several events for one incident in one commit (alerts of a hot dedup key queued behind each other): each is
+    /// applied in order to the state the one before left, and everything is written together, as if committed one
+    /// by one (journal in order, timers as they stand after the last, every outbox row with its own key). Returns a
+    /// result per event, or nil when another writer changed the incident first (nothing was written).
+    func applyAll(_ events: [IncidentEvent], to current: IncidentRecord, receipts: [BusReceipt]) async throws -> [IncidentCommandResult]? {
+        let interpreter = try interpreter(current.workflow)
+        let service = try await service(current.tenantID, current.serviceID)
+        let now = clock()
+        var state = current
+        var decisions: [Decision] = []
+        var journal: [JournalEntry] = [], effects: [WorkflowEffect] = [], outbox: [OutboxDraft] = []
+        var cancelPages = false, changed = false
+        for event in events {
+            let decision = decide(event, state, interpreter: interpreter, service: service, now: now)
+            decisions.append(decision)
+            guard case .change(let change) = decision else { continue }
+            state = change.record
+            journal += change.outcome.journal
+            effects += change.outcome.effects
+            outbox += change.outbox
+            cancelPages = cancelPages || change.cancelPages
+            changed = true
+        }
+        var saved = state
+        if changed {
+            let outcome = WorkflowOutcome(
+                disposition: .applied, snapshot: state.snapshot, effects: effects,
+                timerChanges: Self.timerChanges(from: current.snapshot, to: state.snapshot), journal: journal
+            )
+            let merged = IncidentStore.LockedChange(record: state, outcome: outcome, outbox: outbox, cancelPages: cancelPages)
+            guard try await group.commits.submit(.init(change: merged, expectedVersion: current.version, receipts: receipts)) else { return nil }
+            committed(outbox.count, Self.earliestArmed(outcome))
+            count(outcome)
+            saved.version = current.version + 1
+        }
+        return decisions.map { decision in
+            switch decision {
+            case .change: .applied(saved)
+            case .refused(let reason): .refused(saved, reason)
+            case .unchanged, .stale: .unchanged(saved)
+            }
+        }
+    }
+
+    /// The timer rows that turn `before`'s armed timers into `after`'s.
+    static func timerChanges(from before: IncidentSnapshot, to after: IncidentSnapshot) -> [TimerChange] {
+        Set(before.timers.keys).union(after.timers.keys).sorted().compactMap { name in
+            switch (before.timers[name], after.timers[name]) {
+            case (let old, let new?) where old != new: .arm(name: name, generation: new.generation, dueAt: new.dueAt)
+            case (_?, nil): .cancel(name: name)
+            default: nil
+            }
+        }
+    }
+
     enum Decision: Sendable {
         case change(IncidentStore.LockedChange)
         case refused(String)

@@ -19,6 +19,14 @@ public struct WorkflowOutcome: Sendable, Equatable {
     public var timerChanges: [TimerChange]
     /// Timeline entries, in order.
     public var journal: [JournalEntry]
+
+    public init(disposition: Disposition, snapshot: IncidentSnapshot, effects: [WorkflowEffect], timerChanges: [TimerChange], journal: [JournalEntry]) {
+        self.disposition = disposition
+        self.snapshot = snapshot
+        self.effects = effects
+        self.timerChanges = timerChanges
+        self.journal = journal
+    }
 }
 
 /// A side effect that leaves only through the outbox.
