@@ -206,6 +206,7 @@ let package = Package(
                 "OnCallHTTP", "OnCallTesting", "OnCallCore", "OnCallStore", "OnCallEngine", "OnCallIntegrations",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import OnCallCore
@@ -186,6 +187,11 @@ struct AdminAPITests {
             #expect(!listed.text.contains(key))
 
             #expect(try await h.domain.authenticate(webhookID: webhookID, key: key)?.integration.id == "nightly")
+            // Stored as its SHA-256 only: the key itself is in no column of any row.
+            let rows = try await SQL.strings(h.url, "SELECT row_to_json(i)::text FROM integrations i")
+            #expect(!rows.isEmpty && !rows.contains { $0.contains(key) })
+            #expect(try await SQL.strings(h.url, "SELECT encode(key_sha256, 'hex') FROM integrations WHERE id = 'nightly'")
+                == [SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()])
             let rotated = try await h.as("owner", "POST", "/api/integrations/nightly/rotate")
             #expect(rotated.status == 200)
             let newKey = try #require(rotated.object["key"] as? String)
