@@ -147,6 +147,12 @@ struct WebhookTests {
             #expect(technician.status == 422 && technician.text.contains("NUL"), "\(technician.text)")
             let opened = try await h.as("owner", "POST", "/api/incidents", json: #"{"service":"backups","title":"by\u0000hand"}"#)
             #expect(opened.status == 201, "\(opened.text)")
+            // In a query string or a tenant id: 400, not a database error (found by ops/openapi/schemathesis).
+            #expect(try await h.as("member", "GET", "/api/incidents?text=a%00b").status == 400)
+            #expect(try await h.request("GET", "/api/ops/outbox?kind=a%00b", token: AdminHarness.opsKey, headers: [("X-Tenant-Id", "acme-msp")]).status == 400)
+            let defend = try await h.request("POST", "/api/internal/defend/escalations", token: nil,
+                                             json: #"{"tenant_id":"acme\u0000","threat_id":"t","severity":"critical"}"#, headers: [("X-Service-Key", AdminHarness.defendKey)])
+            #expect(defend.status == 400 || defend.status == 422, "\(defend.text)")
         }
     }
 

@@ -327,7 +327,9 @@ schemas["Routes"] = obj({k: nullable("string", description=f"Service receiving {
                         description="Which service receives each product's alerts.")
 schemas["RoutesInput"] = obj({k: nullable("string") for k in ROUTE_SOURCES}, required=[])
 schemas["Settings"] = obj({"rmm_min_severity": ref("Severity")})
-schemas["SettingsInput"] = obj({"rmm_min_severity": {**ref("Severity"), "description": "Default critical."}}, required=[])
+schemas["SettingsInput"] = obj({"rmm_min_severity": {"anyOf": [ref("Severity"), {"type": "null"}],
+                                                    "description": "Default critical (also for `null`: PUT replaces, so left out or `null` means critical)."}},
+                               required=[])
 schemas["SigningSecret"] = obj({"secret": s(), "header": {"const": "X-OnCall-Signature"}})
 PERMISSIONS = ["read", "respond", "configure", "manageKeys", "readBilling"]
 schemas["Me"] = obj({
