@@ -37,9 +37,9 @@ public struct BillingReports: Sendable {
         for try await _ in try await client.query(
             """
             WITH today AS (SELECT (\(now.date)::timestamptz AT TIME ZONE 'UTC')::date AS d)
-            INSERT INTO billing_reports (tenant_id, day, active_technicians)
+            INSERT INTO billing_reports (tenant_id, day, active_technicians, next_attempt_at)
             SELECT t.id, g.at::date,
-                   (SELECT count(*) FROM technician_activity a WHERE a.tenant_id = t.id AND a.day = g.at::date)
+                   (SELECT count(*) FROM technician_activity a WHERE a.tenant_id = t.id AND a.day = g.at::date), \(now.date)::timestamptz
             FROM tenants t CROSS JOIN today
             CROSS JOIN LATERAL generate_series(
                 GREATEST((t.created_at AT TIME ZONE 'UTC')::date, today.d - \(Int32(Self.catchUpDays))::int), today.d - 1, interval '1 day') AS g(at)
