@@ -515,7 +515,9 @@ def ok(description, schema=None, content_type=JSON_CT):
 
 def errs(*codes, overrides=None):
     out = {}
-    for c in sorted(set(codes) | {500}):
+    # Every operation may answer 400: the front door refuses a NUL character (%00) in any query string, and any text
+    # that reaches the database with one (PostgreSQL cannot hold it).
+    for c in sorted(set(codes) | {400, 500}):
         if overrides and c in overrides:
             out[str(c)] = overrides[c]
         else:
