@@ -86,12 +86,29 @@ actor IncidentActor {
 
     /// One command, committed on its own.
     private func serve(_ event: IncidentEvent, tenantID: String?, receipts: [BusReceipt]) async throws -> IncidentCommandResult {
-        if record == nil { record = try await core.group.loads.submit(id) }
+        var fresh = false
+        if record == nil {
+            record = try await core.group.loads.submit(id)
+            fresh = true
+        }
         guard let current = record, tenantID == nil || current.tenantID == tenantID else { return .notFound }
         do {
             let result = try await core.apply(event, to: current, receipts: receipts)
-            if case .applied(let next) = result { record = next }
-            return result
+            switch result {
+            case .applied(let next):
+                record = next
+                return result
+            case .unchanged, .refused:
+                // Judged on the cached row, and nothing was written, so no version check caught it: another node may
+                // have changed the incident since (re-armed the timer, unacknowledged it). Read it and judge again.
+                guard !fresh, let latest = try await core.group.loads.submit(id), latest.version != current.version else { return result }
+                record = latest
+                let again = try await core.apply(event, to: latest, receipts: receipts)
+                if case .applied(let next) = again { record = next }
+                return again
+            case .notFound:
+                return result
+            }
         } catch is IncidentStore.VersionConflict {
             // Another writer (node) got there first: apply again under the row lock, which cannot conflict.
             core.logger.debug("version conflict, applying under the row lock", metadata: ["incident.id": "\(id)"])

@@ -192,9 +192,16 @@ public struct IncidentStore: Sendable {
     }
 
     /// Drops a timer row that fired stale (its generation is no longer armed), so it does not fire again.
+    /// Deletes a timer row found stale, unless the incident as committed still arms that generation: the caller
+    /// may have judged from a cached copy older than the timer (another node re-armed it meanwhile).
     public func deleteTimer(tenantID: String, incidentID: UUID, name: String, generation: Int64) async throws {
         try await client.query(
-            "DELETE FROM incident_timers WHERE tenant_id = \(tenantID) AND incident_id = \(incidentID) AND name = \(name) AND generation = \(generation)",
+            """
+            DELETE FROM incident_timers t
+            WHERE t.tenant_id = \(tenantID) AND t.incident_id = \(incidentID) AND t.name = \(name) AND t.generation = \(generation)
+              AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.tenant_id = t.tenant_id AND i.id = t.incident_id
+                              AND (i.snapshot->'timers'->t.name->>'generation')::bigint = t.generation)
+            """,
             logger: logger
         )
     }
