@@ -238,6 +238,11 @@ final class EngineCore: Sendable {
             if case .acknowledge = event.kind, outcome.snapshot.state != current.snapshot.state {
                 next.acknowledgedAt = now
                 next.acknowledgedBy = event.actor
+            } else if next.acknowledgedAt == nil, outcome.effects.contains(.psa(.createTicket, note: nil)) {
+                // Acknowledged another way (ops forcing the state): the ticket is asked for, so later notes and the
+                // resolution go to it.
+                next.acknowledgedAt = now
+                next.acknowledgedBy = event.actor
             }
             if current.isOpen && !next.isOpen {
                 next.resolvedAt = now

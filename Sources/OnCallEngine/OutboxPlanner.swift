@@ -37,8 +37,15 @@ public struct OutboxPlanner: Sendable {
     public func plan(for effects: [WorkflowEffect], incident: IncidentRecord, service: ServiceContext, now: Timestamp, by actor: String? = nil) -> Plan {
         let all = drafts(for: effects, incident: incident, service: service, now: now, by: actor)
         var plan = Plan(outbox: [], skipped: [])
+        // A ticket is asked for on acknowledgement: an incident never acknowledged has none to note or resolve, and
+        // a call for one would retry until it became a dead letter.
+        let noTicket = incident.acknowledgedAt == nil
         for draft in all {
-            if canDeliver(draft.kind) {
+            if noTicket && (draft.kind == "psa.resolve_ticket" || draft.kind == "psa.add_note") {
+                plan.skipped.append(JournalEntry(kind: "psa.skipped", actor: "system", detail: [
+                    "kind": draft.kind, "channel": draft.channel, "reason": "no PSA ticket: the incident was never acknowledged",
+                ]))
+            } else if canDeliver(draft.kind) {
                 plan.outbox.append(draft)
             } else if draft.kind == "publish" {
                 // No bus: readiness and `oncall doctor` say so once; a timeline entry per event would only add noise.

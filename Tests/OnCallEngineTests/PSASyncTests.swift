@@ -61,6 +61,32 @@ struct PSASyncTests {
         await psa.close()
     }
 
+    /// Found by ops/chaos/run: resolving an incident nobody acknowledged (a monitoring recovery) asked the PSA to
+    /// resolve a ticket that never existed, retried until it was a dead letter and listed as stuck meanwhile.
+    @Test func anIncidentNeverAcknowledgedHasNoTicketToNoteOrResolve() async throws {
+        let psa = try await FakePSA()
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        try await h.run(deliverers: Self.deliverer(psa)) { engines in
+            let engine = engines[0]
+            let recovered = try await Self.trigger(engine, key: "recovered")
+            _ = try await engine.act(IncidentEvent(.resolve, by: "integration:nagios"), on: recovered.id, tenantID: "acme")
+            _ = try await engine.act(IncidentEvent(.note("it came back by itself"), by: "technician:alice"), on: recovered.id, tenantID: "acme")
+            let skipped = try await engine.timeline(id: recovered.id, tenantID: "acme").filter { $0.kind == "psa.skipped" }
+            #expect(skipped.map { $0.detail["kind"] } == ["psa.resolve_ticket", "psa.add_note"])
+            #expect(skipped.first?.detail["reason"] == "no PSA ticket: the incident was never acknowledged")
+            #expect(try await SQL.strings(h.url, "SELECT count(*)::text FROM outbox WHERE incident_id = '\(recovered.id)' AND channel = 'psa'") == ["0"])
+
+            // Forced into acknowledged by ops: that asks for the ticket, so its resolution follows it.
+            let forced = try await Self.trigger(engine, key: "forced")
+            _ = try await engine.act(IncidentEvent(.force(state: "acknowledged", reason: "owned by the NOC"), by: "ops"), on: forced.id, tenantID: "acme")
+            _ = try await engine.act(IncidentEvent(.resolve, by: "ops"), on: forced.id, tenantID: "acme")
+            _ = try await Self.waitForTicket(h, forced.id)
+            try await SQL.waitUntil(h.url, "SELECT count(*) FROM outbox WHERE incident_id = '\(forced.id)' AND channel = 'psa'", equals: 0)
+            #expect(psa.tickets.count == 1 && psa.tickets.first?.status == "resolved")
+        }
+        await psa.close()
+    }
+
     /// The PSA answers 500 three times, then accepts: one ticket, and the note waits for it.
     @Test func aFailingPSAStillEndsWithOneTicketAndTheNoteAfterIt() async throws {
         let psa = try await FakePSA()
