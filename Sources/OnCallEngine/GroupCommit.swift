@@ -1,5 +1,6 @@
 import Foundation
 import OnCallStore
+import Synchronization
 
 /// Coalesces concurrent work on many incidents into few round trips: while one batch is in flight, new
 /// requests queue and go together in the next. Idle, a request goes at once (no added latency); under load,
@@ -33,15 +34,46 @@ actor Coalescer<Input: Sendable, Output: Sendable> {
         while !queue.isEmpty {
             let batch = Array(queue.prefix(maxBatch))
             queue.removeFirst(batch.count)
-            do {
-                let outputs = try await flush(batch.map(\.0))
+            let inputs = batch.map(\.0)
+            switch await Self.withDeadline(deadline, { [flush] in try await flush(inputs) }) {
+            case .success(let outputs):
                 for (item, output) in zip(batch, outputs) { item.1.resume(returning: output) }
-            } catch {
+            case .failure(let error):
                 for item in batch { item.1.resume(throwing: error) }
             }
         }
         inFlight -= 1
     }
+
+    /// How long a batch may take before its callers are answered with an error. Found by ops/chaos/run: a call in
+    /// flight when PostgreSQL restarted never returned, which wedged the batch, the incident's actor behind it and
+    /// graceful shutdown. The abandoned call may still finish: a commit then stands (the next command on that
+    /// incident sees the newer version), a creation is found again by its dedup key.
+    private let deadline: Duration = .seconds(30)
+
+    /// `work`'s result, or a failure once `limit` has passed (the work is cancelled and left to end on its own).
+    static func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
+        let once = Once()
+        return await withCheckedContinuation { continuation in
+            let timer = Task {
+                // Cancelled as soon as the work ends (a batch takes milliseconds): no sleeper outlives its batch.
+                guard (try? await Task.sleep(for: limit)) != nil, once.claim() else { return }
+                continuation.resume(returning: .failure(EngineError(message: "the database did not answer within \(limit)")))
+            }
+            Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await work()) } catch { result = .failure(error) }
+                timer.cancel()
+                if once.claim() { continuation.resume(returning: result) }
+            }
+        }
+    }
+}
+
+/// True for the first caller of `claim` only.
+final class Once: Sendable {
+    private let claimed = Atomic<Bool>(false)
+    func claim() -> Bool { claimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged }
 }
 
 /// The engine's coalescers: incident reads (activating actors), new incidents, and changes to incidents.
