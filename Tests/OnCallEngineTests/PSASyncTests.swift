@@ -87,6 +87,25 @@ struct PSASyncTests {
         await psa.close()
     }
 
+    /// Acknowledged, unacknowledged, acknowledged again: still one ticket (the second creation is skipped).
+    @Test func aSecondAcknowledgementMakesNoSecondTicket() async throws {
+        let psa = try await FakePSA()
+        let h = try await EngineHarness.make { seed, _ in seed.layers = [.init(delaySeconds: 600, technicians: ["alice"])] }
+        try await h.run(deliverers: Self.deliverer(psa)) { engine in
+            let engine = engine[0]
+            let incident = try await Self.trigger(engine)
+            _ = try await engine.act(IncidentEvent(.acknowledge, by: "technician:alice"), on: incident.id, tenantID: "acme")
+            let ticket = try await Self.waitForTicket(h, incident.id)
+            _ = try await engine.act(IncidentEvent(.unacknowledge, by: "technician:alice"), on: incident.id, tenantID: "acme")
+            _ = try await engine.act(IncidentEvent(.acknowledge, by: "technician:bob"), on: incident.id, tenantID: "acme")
+            try await SQL.waitUntil(h.url, "SELECT count(*) FROM outbox WHERE incident_id = '\(incident.id)' AND channel = 'psa'", equals: 0)
+            #expect(psa.tickets.map(\.id) == [ticket])
+            let skipped = try await engine.timeline(id: incident.id, tenantID: "acme").filter { $0.kind == "psa.skipped" }
+            #expect(skipped.first?.detail["reason"] == "the incident already has PSA ticket \(ticket)")
+        }
+        await psa.close()
+    }
+
     /// The PSA answers 500 three times, then accepts: one ticket, and the note waits for it.
     @Test func aFailingPSAStillEndsWithOneTicketAndTheNoteAfterIt() async throws {
         let psa = try await FakePSA()

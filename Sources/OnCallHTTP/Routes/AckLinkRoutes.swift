@@ -96,8 +96,14 @@ extension IncidentRoutes {
                         body: .init(byteBuffer: ByteBuffer(string: page)))
     }
 
+    static func escape(_ text: String) -> String { HTML.escape(text) }
+}
+
+/// Text inside HTML (the acknowledge pages, the ops dashboard).
+enum HTML {
     static func escape(_ text: String) -> String {
         var out = ""
+        out.reserveCapacity(text.utf8.count)
         for character in text {
             switch character {
             case "<": out += "&lt;"

@@ -45,6 +45,8 @@ public struct PSADeliverer: OutboxDeliverer {
         let externalRef = "oncall:\(incident.tenant_id):\(incident.incident_id)"
         switch payload.operation {
         case "create_ticket":
+            // Acknowledged again (after an acknowledgement timed out, or an unacknowledge): one ticket per incident.
+            if let ticket = delivery.psaTicketID { return .skipped(reason: "the incident already has PSA ticket \(ticket)") }
             var body: [String: JSONValue] = [
                 "external_ref": .string(externalRef), "tenant_id": .string(incident.tenant_id), "title": .string(incident.title),
                 "severity": .string(incident.severity),
