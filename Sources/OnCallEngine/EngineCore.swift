@@ -132,12 +132,15 @@ final class EngineCore: Sendable {
         let service = try await service(tenantID, serviceID)
         let now = clock()
         let box = DecisionBox()
-        let result = try await store.withLockedIncident(id: id, tenantID: tenantID, receipts: receipts) { current in
-            let decision = self.decide(event, current, interpreter: interpreter, service: service, now: now)
-            box.set(decision)
-            if case .change(let change) = decision { return change }
-            return nil
-        }
+        // Under the same deadline as the batches: a call that never returns must not hold the actor for good.
+        let result = try await DatabaseDeadline.run { [store] in
+            try await store.withLockedIncident(id: id, tenantID: tenantID, receipts: receipts) { current in
+                let decision = self.decide(event, current, interpreter: interpreter, service: service, now: now)
+                box.set(decision)
+                if case .change(let change) = decision { return change }
+                return nil
+            }
+        }.get()
         guard let result else { return .notFound }
         if let after = result.after, case .change(let change)? = box.value {
             committed(change.outbox.count, Self.earliestArmed(change.outcome))

@@ -35,7 +35,8 @@ actor Coalescer<Input: Sendable, Output: Sendable> {
             let batch = Array(queue.prefix(maxBatch))
             queue.removeFirst(batch.count)
             let inputs = batch.map(\.0)
-            switch await Self.withDeadline(deadline, { [flush] in try await flush(inputs) }) {
+            let outcome = await DatabaseDeadline.run { [flush] in try await flush(inputs) }
+            switch outcome {
             case .success(let outputs):
                 for (item, output) in zip(batch, outputs) { item.1.resume(returning: output) }
             case .failure(let error):
@@ -44,19 +45,21 @@ actor Coalescer<Input: Sendable, Output: Sendable> {
         }
         inFlight -= 1
     }
+}
 
-    /// How long a batch may take before its callers are answered with an error. Found by ops/chaos/run: a call in
-    /// flight when PostgreSQL restarted never returned, which wedged the batch, the incident's actor behind it and
-    /// graceful shutdown. The abandoned call may still finish: a commit then stands (the next command on that
-    /// incident sees the newer version), a creation is found again by its dedup key.
-    private let deadline: Duration = .seconds(30)
+/// How long a database call may take before its callers are answered with an error. Found by ops/chaos/run: a call
+/// in flight when PostgreSQL restarted never returned, which wedged its batch, the incident's actor behind it and
+/// graceful shutdown. The abandoned call may still finish: a commit then stands (the next command on that incident
+/// sees the newer version), a creation is found again by its dedup key.
+enum DatabaseDeadline {
+    static let limit: Duration = .seconds(30)
 
-    /// `work`'s result, or a failure once `limit` has passed (the work is cancelled and left to end on its own).
-    static func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
+    /// `work`'s result, or a failure once `limit` has passed (the work is left to end on its own).
+    static func run<T: Sendable>(_ limit: Duration = limit, _ work: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
         let once = Once()
         return await withCheckedContinuation { continuation in
             let timer = Task {
-                // Cancelled as soon as the work ends (a batch takes milliseconds): no sleeper outlives its batch.
+                // Cancelled as soon as the work ends (a batch takes milliseconds): no sleeper outlives its call.
                 guard (try? await Task.sleep(for: limit)) != nil, once.claim() else { return }
                 continuation.resume(returning: .failure(EngineError(message: "the database did not answer within \(limit)")))
             }

@@ -7,7 +7,7 @@ import Testing
 struct DeadlineTests {
     @Test func workThatNeverEndsIsAnsweredWithAnErrorAtTheDeadline() async throws {
         let (never, _) = AsyncStream<Int>.makeStream()
-        let result = await Coalescer<Int, Int>.withDeadline(.milliseconds(100)) {
+        let result = await DatabaseDeadline.run(.milliseconds(100)) {
             for await value in never { return value }
             return -1
         }
@@ -16,10 +16,10 @@ struct DeadlineTests {
     }
 
     @Test func workThatEndsKeepsItsResultAndErrors() async throws {
-        let done = await Coalescer<Int, Int>.withDeadline(.seconds(30)) { 42 }
+        let done = await DatabaseDeadline.run(.seconds(30)) { 42 }
         #expect(try done.get() == 42)
         struct Refused: Error {}
-        let refused = await Coalescer<Int, Int>.withDeadline(.seconds(30)) { throw Refused() }
+        let refused = await DatabaseDeadline.run(.seconds(30)) { throw Refused() }
         #expect(throws: Refused.self) { try refused.get() }
     }
 }
