@@ -73,11 +73,7 @@ final class EngineCore: Sendable {
     private func load(_ tenantID: String, generation: UInt64) async throws -> [String: ServiceContext] {
         var services: [String: ServiceContext] = [:]
         do {
-            if let tenant = try await domain.load(tenantID: tenantID)?.configuration {
-                for service in tenant.services {
-                    services[service.id] = ServiceContext(tenant: tenant, serviceID: service.id)
-                }
-            }
+            if let tenant = try await domain.load(tenantID: tenantID)?.configuration { services = ServiceContext.all(of: tenant) }
         } catch {
             tenants.withLock { tenants in if tenants[tenantID]?.generation == generation { tenants[tenantID]?.loading = nil } }
             throw error

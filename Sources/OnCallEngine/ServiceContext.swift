@@ -35,13 +35,50 @@ public struct ServiceContext: Sendable {
         public var layers: [Layer]
     }
 
+    /// What every service of a tenant shares: its policies (layers with their schedules' resolvers) and technicians,
+    /// built once per tenant (the dictionaries are shared by the services, not copied).
+    struct Shared {
+        var tenantID: String
+        var policies: [String: Policy]
+        var technicians: [String: Technician]
+
+        init(_ tenant: TenantConfiguration) {
+            var resolvers: [String: ScheduleResolver] = [:]
+            for schedule in tenant.schedules { resolvers[schedule.id] = try? ScheduleResolver(schedule) }
+            var policies: [String: Policy] = [:]
+            for each in tenant.escalationPolicies {
+                policies[each.id] = Policy(repeatCount: each.repeatCount, layers: each.layers.enumerated().map { index, layer in
+                    Layer(position: index + 1, delay: layer.delay, targets: layer.targets.map { target in
+                        switch target {
+                        case .technician(let id): .technician(id)
+                        case .schedule(let id): .schedule(id, resolvers[id])
+                        }
+                    })
+                })
+            }
+            self.tenantID = tenant.id
+            self.policies = policies
+            self.technicians = Dictionary(tenant.technicians.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// Every service of `tenant` whose policy exists, by id.
+    public static func all(of tenant: TenantConfiguration) -> [String: ServiceContext] {
+        let shared = Shared(tenant)
+        var services: [String: ServiceContext] = [:]
+        for service in tenant.services { services[service.id] = ServiceContext(service, shared) }
+        return services
+    }
+
     /// The service `id` of `tenant`; nil when the tenant has no such service (or its policy is missing).
     public init?(tenant: TenantConfiguration, serviceID id: String) {
-        guard let service = tenant.services.first(where: { $0.id == id }),
-              let policy = tenant.escalationPolicies.first(where: { $0.id == service.escalationPolicy }) else { return nil }
-        var resolvers: [String: ScheduleResolver] = [:]
-        for schedule in tenant.schedules { resolvers[schedule.id] = try? ScheduleResolver(schedule) }
-        self.tenantID = tenant.id
+        guard let service = tenant.services.first(where: { $0.id == id }) else { return nil }
+        self.init(service, Shared(tenant))
+    }
+
+    init?(_ service: Service, _ shared: Shared) {
+        guard let policy = shared.policies[service.escalationPolicy] else { return nil }
+        self.tenantID = shared.tenantID
         self.id = service.id
         self.name = service.name
         self.workflow = service.workflow
@@ -51,22 +88,11 @@ public struct ServiceContext: Sendable {
         self.maintenance = service.maintenanceWindows.compactMap { window in
             (try? window.instants()).map { PagingDecision.Window(start: $0.start, end: $0.end) }
         }
-        var policies: [String: Policy] = [:]
-        for each in tenant.escalationPolicies {
-            policies[each.id] = Policy(repeatCount: each.repeatCount, layers: each.layers.enumerated().map { index, layer in
-                Layer(position: index + 1, delay: layer.delay, targets: layer.targets.map { target in
-                    switch target {
-                    case .technician(let id): .technician(id)
-                    case .schedule(let id): .schedule(id, resolvers[id])
-                    }
-                })
-            })
-        }
-        self.policies = policies
-        self.policyID = policy.id
-        self.repeatCount = policies[policy.id]!.repeatCount
-        self.layers = policies[policy.id]!.layers
-        self.technicians = Dictionary(tenant.technicians.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.policies = shared.policies
+        self.policyID = service.escalationPolicy
+        self.repeatCount = policy.repeatCount
+        self.layers = policy.layers
+        self.technicians = shared.technicians
     }
 
     /// This service as it runs an incident that a reassignment moved to `policy` (itself when that policy is
