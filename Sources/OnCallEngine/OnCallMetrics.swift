@@ -9,7 +9,14 @@ public final class OnCallMetrics: Sendable {
     private let lateness: DurationHistogram
     /// Labelled counters, created on first use and kept (the registry hands back the same one per label set, but
     /// under its lock and with an allocation; a hot path should not pay that every time).
-    private let counters = Mutex<[String: Counter]>([:])
+    private let counters = Mutex<[CounterKey: Counter]>([:])
+
+    /// Every counter here has two labels: the key is their values, no string built per request.
+    struct CounterKey: Hashable {
+        var name: String
+        var first: String
+        var second: String
+    }
 
     public init() {
         lateness = registry.makeDurationHistogram(
@@ -21,7 +28,7 @@ public final class OnCallMetrics: Sendable {
     }
 
     private func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let key = CounterKey(name: name, first: labels[0].1, second: labels[1].1)
         if let counter = counters.withLock({ $0[key] }) { return counter }
         let counter = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "oncall", metricName: name, unitName: "total", helpText: help), labels: labels)
         counters.withLock { $0[key] = counter }
