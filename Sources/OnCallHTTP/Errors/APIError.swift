@@ -98,3 +98,14 @@ extension JSONEncoder {
         return encoder
     }()
 }
+
+/// `?limit=`: a page size from 1 to `maximum` (400 otherwise), `default` when absent.
+enum LimitParameter {
+    static func parse(_ text: String?, default fallback: Int, maximum: Int) throws -> Int {
+        guard let text else { return fallback }
+        guard let value = Int(text), (1...maximum).contains(value) else {
+            throw APIError(.badRequest, message: "limit: a number from 1 to \(maximum)", problems: [("limit", "1 to \(maximum)")])
+        }
+        return value
+    }
+}

@@ -36,12 +36,7 @@ public struct BridgeRoutes: Sendable {
             } else {
                 filter.activeOrChangedSince = now + .seconds(-86_400)
             }
-            let limit = try query["limit"].map { text in
-                guard let value = Int(text), (1...500).contains(value) else {
-                    throw APIError(.badRequest, message: "limit: a number from 1 to 500", problems: [("limit", "1–500")])
-                }
-                return value
-            } ?? 100
+            let limit = try LimitParameter.parse(query["limit"], default: 100, maximum: 500)
             let records = try await engine.store.list(tenantID: tenantID, filter: filter, before: nil, limit: limit)
             let encoder = JSONEncoder()
             let items = try records.map { String(decoding: try encoder.encode(IncidentDTO($0)), as: UTF8.self) }
@@ -76,12 +71,7 @@ public struct BridgeRoutes: Sendable {
             guard let q = query["q"]?.trimmingCharacters(in: .whitespaces), !q.isEmpty, q.count <= 200, !q.contains("\u{0}") else {
                 throw APIError(.badRequest, message: "q: what to look for, 1 to 200 characters (no NUL)", problems: [("q", "1–200 characters, no NUL")])
             }
-            let limit = try query["limit"].map { text in
-                guard let value = Int(text), (1...100).contains(value) else {
-                    throw APIError(.badRequest, message: "limit: a number from 1 to 100", problems: [("limit", "1–100")])
-                }
-                return value
-            } ?? 20
+            let limit = try LimitParameter.parse(query["limit"], default: 20, maximum: 100)
             let hits = try await SearchStore(client: domain.client, logger: domain.logger).search(tenantID: tenantID, query: q, limit: limit)
             let results = hits.map { hit in
                 #"{"kind":\#(JSONText.quoted(hit.kind)),"id":\#(JSONText.quoted(hit.id)),"title":\#(JSONText.quoted(hit.title)),"#

@@ -142,10 +142,7 @@ public struct IncidentRoutes: Sendable {
             filter.since = Timestamp(date)
         }
         filter.text = query["text"]
-        let limit = try query["limit"].map { text in
-            guard let value = Int(text), (1...200).contains(value) else { throw invalid("limit", "a number from 1 to 200") }
-            return value
-        } ?? 50
+        let limit = try LimitParameter.parse(query["limit"], default: 50, maximum: 200)
         var before: Int64?
         if let cursor = query["cursor"] {
             guard cursor.hasPrefix("n"), let number = Int64(cursor.dropFirst()) else { throw invalid("cursor", "not a cursor this API gave") }

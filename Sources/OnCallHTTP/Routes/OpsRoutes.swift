@@ -25,7 +25,7 @@ public struct OpsRoutes: Sendable {
     public func register(on router: Router<OnCallRequestContext>) {
         router.get("api/ops/workflows") { request, _ -> Response in
             let principal = try await auth.require(.configure, request)
-            let limit = try Self.limit(request, default: 200, maximum: 500)
+            let limit = try LimitParameter.parse(request.uri.queryParameters["limit"].map(String.init), default: 200, maximum: 500)
             return jsonResponse(try await stuckJSON(tenantID: principal.tenantID, limit: limit))
         }
         router.post("api/ops/incidents/:id/rearm") { request, context -> Response in
@@ -71,7 +71,7 @@ public struct OpsRoutes: Sendable {
         router.get("api/ops/outbox") { request, _ -> Response in
             let principal = try await auth.require(.configure, request)
             let status = try Self.status(request)
-            let limit = try Self.limit(request, default: 200, maximum: 1000)
+            let limit = try LimitParameter.parse(request.uri.queryParameters["limit"].map(String.init), default: 200, maximum: 1000)
             let rows = try await queue.rows(tenantID: principal.tenantID, status: status, kind: request.uri.queryParameters["kind"].map(String.init), limit: limit)
             let items = rows.map { row in
                 #"{"id":\#(row.id),"incident_id":\#(JSONText.quoted(row.incidentID.uuidString.lowercased())),"channel":\#(JSONText.quoted(row.channel)),"#
@@ -166,14 +166,6 @@ public struct OpsRoutes: Sendable {
             throw APIError(.badRequest, message: "status: pending or dead", problems: [("status", "pending or dead")])
         }
         return status
-    }
-
-    static func limit(_ request: Request, default fallback: Int, maximum: Int) throws -> Int {
-        guard let text = request.uri.queryParameters["limit"].map(String.init) else { return fallback }
-        guard let value = Int(text), (1...maximum).contains(value) else {
-            throw APIError(.badRequest, message: "limit: a number from 1 to \(maximum)", problems: [("limit", "1 to \(maximum)")])
-        }
-        return value
     }
 }
 
